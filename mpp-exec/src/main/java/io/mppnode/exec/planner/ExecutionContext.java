@@ -1,0 +1,26 @@
+package io.mppnode.exec.planner;
+
+import static java.util.Objects.requireNonNull;
+
+import io.mppnode.exchange.tunnel.Tunnel;
+import io.mppnode.exec.storage.Catalog;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * What a task's pipeline is built with: the task's allocator (a child of its query's), the
+ * catalog, the snapshot timestamp, and the tunnels to the sender's receivers in the plan's
+ * receiver order. The task owns all of these; the pipeline only borrows them.
+ */
+public record ExecutionContext(BufferAllocator allocator, Catalog catalog, long startTs, List<Tunnel> tunnels, int batchRows) {
+    public static final int DEFAULT_BATCH_ROWS = 8192;
+
+    public ExecutionContext {
+        requireNonNull(allocator, "allocator is null");
+        requireNonNull(catalog, "catalog is null");
+        tunnels = List.copyOf(tunnels);
+        if (batchRows <= 0) {
+            throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
+        }
+    }
+}

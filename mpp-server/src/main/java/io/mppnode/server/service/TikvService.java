@@ -1,0 +1,65 @@
+package io.mppnode.server.service;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.stub.StreamObserver;
+import io.mppnode.proto.Mpp.CancelTaskRequest;
+import io.mppnode.proto.Mpp.CancelTaskResponse;
+import io.mppnode.proto.Mpp.DispatchTaskRequest;
+import io.mppnode.proto.Mpp.DispatchTaskResponse;
+import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
+import io.mppnode.proto.Mpp.IsAliveRequest;
+import io.mppnode.proto.Mpp.IsAliveResponse;
+import io.mppnode.proto.Mpp.MPPDataPacket;
+import io.mppnode.proto.Mpp.ReportTaskStatusRequest;
+import io.mppnode.proto.Mpp.ReportTaskStatusResponse;
+import io.mppnode.proto.TikvGrpc;
+import io.mppnode.server.coordinator.CoordinatorRegistry;
+import io.mppnode.server.task.MppTaskManager;
+import io.mppnode.server.task.MppVersions;
+
+/**
+ * The MPP methods of {@code tikvpb.Tikv}: a thin adapter from gRPC to the task manager and the
+ * coordinator registry. Every error travels inside the response (gRPC status OK), as TiFlash does.
+ */
+public final class TikvService extends TikvGrpc.TikvImplBase {
+    private final MppTaskManager tasks;
+    private final CoordinatorRegistry coordinators;
+
+    public TikvService(MppTaskManager tasks, CoordinatorRegistry coordinators) {
+        this.tasks = requireNonNull(tasks, "tasks is null");
+        this.coordinators = requireNonNull(coordinators, "coordinators is null");
+    }
+
+    @Override
+    public void dispatchMPPTask(DispatchTaskRequest request, StreamObserver<DispatchTaskResponse> response) {
+        response.onNext(tasks.dispatch(request));
+        response.onCompleted();
+    }
+
+    @Override
+    public void cancelMPPTask(CancelTaskRequest request, StreamObserver<CancelTaskResponse> response) {
+        response.onNext(tasks.cancel(request));
+        response.onCompleted();
+    }
+
+    @Override
+    public void establishMPPConnection(EstablishMPPConnectionRequest request, StreamObserver<MPPDataPacket> response) {
+        tasks.establish(request, new GrpcReceiverStream(response));
+    }
+
+    @Override
+    public void isAlive(IsAliveRequest request, StreamObserver<IsAliveResponse> response) {
+        response.onNext(IsAliveResponse.newBuilder()
+                .setAvailable(tasks.isAvailable())
+                .setMppVersion(MppVersions.CURRENT)
+                .build());
+        response.onCompleted();
+    }
+
+    @Override
+    public void reportMPPTaskStatus(ReportTaskStatusRequest request, StreamObserver<ReportTaskStatusResponse> response) {
+        response.onNext(coordinators.report(request));
+        response.onCompleted();
+    }
+}
