@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mpp node}: runs a worker until SIGTERM or Ctrl-C, then shuts down gracefully. */
-@Command(name = "node", mixinStandardHelpOptions = true,
+@Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs a worker node until SIGTERM or Ctrl-C, then drains running tasks and stops.",
                 "Settings come from --config (a properties file with the names below, without --) and from flags; flags win."})
 final class NodeCommand implements Callable<Integer> {
@@ -38,7 +38,13 @@ final class NodeCommand implements Callable<Integer> {
             System.err.println("mpp node: " + e.getMessage());
             return 2;
         }
-        MppNode node = MppNode.start(config);
+        MppNode node;
+        try {
+            node = MppNode.start(config);
+        } catch (ConfigException | java.io.IOException e) {
+            System.err.println("mpp node: cannot start: " + e.getMessage());
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("received a stop signal");

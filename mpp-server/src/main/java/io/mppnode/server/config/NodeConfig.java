@@ -61,7 +61,7 @@ public record NodeConfig(
         properties.put("listen-address", new String[] {"127.0.0.1:3930", "gRPC listen address, host:port (port 0 picks a free port)"});
         properties.put("advertised-address", new String[] {"", "address peers and coordinators use to reach this node; empty means the listen address"});
         properties.put("data-dir", new String[] {"data", "directory for the node's files; created if missing"});
-        properties.put("worker-threads", new String[] {String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())), "threads that run tasks (default: the number of cores, at least 2)"});
+        properties.put("worker-threads", new String[] {String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())), "threads that run tasks (the number of cores, at least 2)"});
         properties.put("memory-limit", new String[] {"4GiB", "Arrow memory of the whole node"});
         properties.put("query-memory-limit", new String[] {"2GiB", "default memory limit of one query on this node; a plan may lower it"});
         properties.put("task-timeout", new String[] {"10s", "how long a connection waits for its task, and a task for its receivers"});

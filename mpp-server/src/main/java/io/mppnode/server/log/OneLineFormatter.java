@@ -5,13 +5,13 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * One line per record: {@code 2026-11-22T15:40:01.123Z INFO  [thread] Logger: message}, with
@@ -42,19 +42,40 @@ public final class OneLineFormatter extends Formatter {
     public static void install(boolean verbose) {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        Handler handler = new ConsoleHandler() {
-            {
-                setOutputStream(System.out);
+        // Not a ConsoleHandler pointed at stdout: its setOutputStream closes the stream it had,
+        // System.err, and every later message to stderr (config errors, bad flags) was lost.
+        Handler handler = new StreamHandler(System.out, new OneLineFormatter()) {
+            @Override
+            public synchronized void publish(LogRecord record) {
+                super.publish(record);
+                flush();
+            }
+
+            @Override
+            public synchronized void close() {
+                flush(); // System.out is not ours to close
             }
         };
-        handler.setFormatter(new OneLineFormatter());
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(Level.INFO);
-        Logger.getLogger("io.mppnode").setLevel(verbose ? Level.FINE : Level.INFO);
+        // Held in a static field: java.util.logging keeps loggers weakly, and a collected logger forgets its level.
+        CONFIGURED.clear();
+        CONFIGURED.add(root);
+        configure("io.mppnode", verbose ? Level.FINE : Level.INFO);
         // Netty and gRPC are chatty below WARNING.
-        Logger.getLogger("io.netty").setLevel(Level.WARNING);
-        Logger.getLogger("io.grpc").setLevel(Level.WARNING);
+        configure("io.netty", Level.WARNING);
+        configure("io.grpc", Level.WARNING);
+        // Arrow announces its allocation manager at INFO on every start.
+        configure("org.apache.arrow", Level.WARNING);
+    }
+
+    private static final java.util.List<Logger> CONFIGURED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private static void configure(String name, Level level) {
+        Logger logger = Logger.getLogger(name);
+        logger.setLevel(level);
+        CONFIGURED.add(logger);
     }
 
     private static String levelName(Level level) {
