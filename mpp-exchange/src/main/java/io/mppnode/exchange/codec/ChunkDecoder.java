@@ -25,6 +25,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * the constructor and returned to the caller, who closes them.
  */
 public final class ChunkDecoder {
+    private static final int CONTINUATION_TOKEN = 0xFFFFFFFF;
+
     private final BufferAllocator allocator;
     private final String source;
     private Schema schema;
@@ -47,6 +49,7 @@ public final class ChunkDecoder {
      *     expected kind
      */
     public VectorSchemaRoot decode(ByteString chunk) {
+        checkMetadataLength(chunk);
         try (MessageChannelReader reader = new MessageChannelReader(
                 new ReadChannel(Channels.newChannel(chunk.newInput())), allocator)) {
             MessageResult message = reader.readNext();
@@ -87,6 +90,32 @@ public final class ChunkDecoder {
         } catch (IOException | RuntimeException e) {
             throw corrupt("not a valid Arrow IPC message (" + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * Arrow allocates a heap buffer of the size the length prefix claims before it reads the
+     * metadata, so a corrupt prefix could ask for up to 2 GiB of heap (or fail with an
+     * OutOfMemoryError): refuse a prefix that claims more bytes than the chunk holds. A prefix
+     * cut short is left to Arrow, which refuses it by itself.
+     */
+    private void checkMetadataLength(ByteString chunk) {
+        int offset = chunk.size() >= 4 && littleEndianInt(chunk, 0) == CONTINUATION_TOKEN ? 4 : 0;
+        if (chunk.size() < offset + 4) {
+            return;
+        }
+        int length = littleEndianInt(chunk, offset);
+        int available = chunk.size() - offset - 4;
+        if (length < 0 || length > available) {
+            throw corrupt("the message claims " + Integer.toUnsignedString(length) + " bytes of metadata but the chunk has "
+                    + available + " after the length prefix");
+        }
+    }
+
+    private static int littleEndianInt(ByteString bytes, int offset) {
+        return (bytes.byteAt(offset) & 0xff)
+                | (bytes.byteAt(offset + 1) & 0xff) << 8
+                | (bytes.byteAt(offset + 2) & 0xff) << 16
+                | (bytes.byteAt(offset + 3) & 0xff) << 24;
     }
 
     private MppException corrupt(String problem) {

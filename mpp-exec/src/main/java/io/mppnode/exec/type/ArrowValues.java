@@ -48,7 +48,8 @@ public final class ArrowValues {
                 case TimeStampMicroVector v -> v.setSafe(index, EPOCH.until((LocalDateTime) value, ChronoUnit.MICROS));
                 default -> throw new IllegalArgumentException("unsupported vector " + vector.getClass().getSimpleName());
             }
-        } catch (ClassCastException | ArithmeticException e) {
+        } catch (ClassCastException | ArithmeticException | UnsupportedOperationException e) {
+            // UnsupportedOperationException: Arrow's refusal of a decimal with more digits than the column's precision.
             throw new IllegalArgumentException("value " + value + " (" + value.getClass().getSimpleName()
                     + ") does not fit column '" + vector.getName() + "' of type " + vector.getField().getType(), e);
         }

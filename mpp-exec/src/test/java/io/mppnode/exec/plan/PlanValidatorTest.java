@@ -1,0 +1,242 @@
+package io.mppnode.exec.plan;
+
+import static io.mppnode.exec.plan.TestingPlans.SCAN_ID;
+import static io.mppnode.exec.plan.TestingPlans.SENDER_ID;
+import static io.mppnode.exec.plan.TestingPlans.passThrough;
+import static io.mppnode.exec.plan.TestingPlans.plan;
+import static io.mppnode.exec.plan.TestingPlans.receiver;
+import static io.mppnode.exec.plan.TestingPlans.scan;
+import static io.mppnode.exec.plan.TestingPlans.sendScan;
+import static io.mppnode.exec.plan.TestingPlans.sender;
+import static io.mppnode.exec.storage.TestingTables.ORDERS_ID;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mppnode.error.ErrorCode;
+import io.mppnode.error.MppException;
+import io.mppnode.exec.storage.Catalog;
+import io.mppnode.exec.storage.ColumnSchema;
+import io.mppnode.exec.storage.TestingTables;
+import io.mppnode.exec.type.ColumnTypes;
+import io.mppnode.proto.plan.CompressionMode;
+import io.mppnode.proto.plan.ExchangeReceiver;
+import io.mppnode.proto.plan.ExchangeType;
+import io.mppnode.proto.plan.Executor;
+import io.mppnode.proto.plan.Join;
+import io.mppnode.proto.plan.Limit;
+import io.mppnode.proto.plan.Plan;
+import io.mppnode.proto.plan.Selection;
+import io.mppnode.proto.plan.TypeKind;
+import java.util.List;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class PlanValidatorTest {
+    private static final long NODE_LIMIT = 1L << 30;
+
+    private RootAllocator allocator;
+    private Catalog catalog;
+    private PlanValidator validator;
+
+    @BeforeEach
+    void createCatalog() {
+        allocator = new RootAllocator();
+        catalog = new Catalog();
+        catalog.add(TestingTables.orders(allocator, 3));
+        validator = new PlanValidator(catalog);
+    }
+
+    @AfterEach
+    void closeCatalog() {
+        catalog.close();
+        allocator.close();
+    }
+
+    @Test
+    void acceptsAScanSentToOneReceiverAndReturnsTheScannedColumnsInScanOrder() {
+        List<ColumnSchema> columns = validator.validate(sendScan(ORDERS_ID, List.of("price", "order_id", "customer")), NODE_LIMIT);
+
+        assertThat(columns).containsExactly(
+                new ColumnSchema("price", ColumnTypes.decimal(15, 2)),
+                new ColumnSchema("order_id", ColumnTypes.of(TypeKind.INT64)),
+                new ColumnSchema("customer", ColumnTypes.of(TypeKind.STRING)));
+    }
+
+    @Test
+    void acceptsEveryColumnTypeAndALimitAtTheNodesLimit() {
+        Plan plan = sendScan(ORDERS_ID, TestingTables.ORDERS_COLUMNS).toBuilder()
+                .setMemoryLimitBytes(NODE_LIMIT)
+                .setConcurrency(4)
+                .build();
+        assertThat(validator.validate(plan, NODE_LIMIT)).extracting(ColumnSchema::name)
+                .containsExactlyElementsOf(TestingTables.ORDERS_COLUMNS);
+    }
+
+    @Test
+    void refusesAPlanWithoutRoot() {
+        assertInvalid(Plan.getDefaultInstance(), ErrorCode.INVALID_PLAN, "the plan has no root executor");
+    }
+
+    @Test
+    void refusesARootThatIsNotAnExchangeSender() {
+        assertInvalid(plan(scan(ORDERS_ID, List.of("order_id"))), ErrorCode.INVALID_PLAN,
+                "the root executor '" + SCAN_ID + "' must be an ExchangeSender, found TableScan");
+    }
+
+    @Test
+    void refusesAnExchangeSenderBelowTheRoot() {
+        Executor inner = sender(passThrough(), scan(ORDERS_ID, List.of("order_id"))).toBuilder().setExecutorId("inner_sender").build();
+        assertInvalid(plan(sender(passThrough(), inner)), ErrorCode.INVALID_PLAN,
+                "executor 'inner_sender': an ExchangeSender must be the root of the plan");
+    }
+
+    @Test
+    void refusesAnEmptyExecutorId() {
+        Executor scan = scan(ORDERS_ID, List.of("order_id")).toBuilder().setExecutorId("").build();
+        assertInvalid(plan(sender(passThrough(), scan)), ErrorCode.INVALID_PLAN,
+                "an executor of type TableScan has no executor_id");
+    }
+
+    @Test
+    void refusesADuplicateExecutorId() {
+        Executor scan = scan(ORDERS_ID, List.of("order_id")).toBuilder().setExecutorId(SENDER_ID).build();
+        assertInvalid(plan(sender(passThrough(), scan)), ErrorCode.INVALID_PLAN,
+                "executor_id '" + SENDER_ID + "' is used twice");
+    }
+
+    @Test
+    void refusesAnExecutorWithoutType() {
+        Executor untyped = Executor.newBuilder().setExecutorId("mystery").build();
+        assertInvalid(plan(sender(passThrough(), untyped)), ErrorCode.INVALID_PLAN, "executor 'mystery' has no type");
+    }
+
+    @Test
+    void refusesWrongChildCounts() {
+        assertInvalid(plan(sender(passThrough())), ErrorCode.INVALID_PLAN,
+                "executor '" + SENDER_ID + "' (ExchangeSender) takes 1 child, found 0");
+        Executor other = scan(ORDERS_ID, List.of("quantity")).toBuilder().setExecutorId("table_scan_1").build();
+        assertInvalid(plan(sender(passThrough(), scan(ORDERS_ID, List.of("order_id")), other)), ErrorCode.INVALID_PLAN,
+                "executor '" + SENDER_ID + "' (ExchangeSender) takes 1 child, found 2");
+        Executor scanWithChild = scan(ORDERS_ID, List.of("order_id")).toBuilder().addChildren(other).build();
+        assertInvalid(plan(sender(passThrough(), scanWithChild)), ErrorCode.INVALID_PLAN,
+                "executor '" + SCAN_ID + "' (TableScan) takes 0 children, found 1");
+    }
+
+    @Test
+    void refusesAnUnknownTable() {
+        assertInvalid(sendScan(99, List.of("order_id")), ErrorCode.UNKNOWN_TABLE,
+                "executor '" + SCAN_ID + "': unknown table id 99");
+    }
+
+    @Test
+    void refusesAnUnknownColumnNamingExecutorTableAndColumn() {
+        assertInvalid(sendScan(ORDERS_ID, List.of("order_id", "nope")), ErrorCode.UNKNOWN_COLUMN,
+                "executor '" + SCAN_ID + "': table 'orders' has no column 'nope'");
+    }
+
+    @Test
+    void refusesAColumnReadTwice() {
+        assertInvalid(sendScan(ORDERS_ID, List.of("order_id", "price", "order_id")), ErrorCode.INVALID_PLAN,
+                "executor '" + SCAN_ID + "': column 'order_id' is read twice");
+    }
+
+    @Test
+    void refusesAScanOfNoColumns() {
+        assertInvalid(sendScan(ORDERS_ID, List.of()), ErrorCode.INVALID_PLAN,
+                "executor '" + SCAN_ID + "': a TableScan must read at least one column");
+    }
+
+    @Test
+    void refusesExecutorsNotSupportedYet() {
+        Executor selection = Executor.newBuilder().setExecutorId("selection_1")
+                .setSelection(Selection.getDefaultInstance())
+                .addChildren(scan(ORDERS_ID, List.of("order_id")))
+                .build();
+        assertInvalid(plan(sender(passThrough(), selection)), ErrorCode.NOT_SUPPORTED_YET,
+                "not supported yet: Selection (executor 'selection_1')");
+
+        Executor limit = Executor.newBuilder().setExecutorId("limit_1")
+                .setLimit(Limit.newBuilder().setLimit(10))
+                .addChildren(scan(ORDERS_ID, List.of("order_id")))
+                .build();
+        assertInvalid(plan(sender(passThrough(), limit)), ErrorCode.NOT_SUPPORTED_YET,
+                "not supported yet: Limit (executor 'limit_1')");
+
+        Executor join = Executor.newBuilder().setExecutorId("join_1")
+                .setJoin(Join.getDefaultInstance())
+                .addChildren(scan(ORDERS_ID, List.of("order_id")))
+                .addChildren(scan(ORDERS_ID, List.of("quantity")).toBuilder().setExecutorId("table_scan_1"))
+                .build();
+        assertInvalid(plan(sender(passThrough(), join)), ErrorCode.NOT_SUPPORTED_YET,
+                "not supported yet: Join (executor 'join_1')");
+
+        Executor receiver = Executor.newBuilder().setExecutorId("exchange_receiver_1")
+                .setExchangeReceiver(ExchangeReceiver.newBuilder().addSenders(receiver(3)))
+                .build();
+        assertInvalid(plan(sender(passThrough(), receiver)), ErrorCode.NOT_SUPPORTED_YET,
+                "not supported yet: ExchangeReceiver (executor 'exchange_receiver_1')");
+    }
+
+    @Test
+    void refusesHashAndBroadcastSendersAsNotSupportedYet() {
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.HASH), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: ExchangeSender of type HASH (executor '" + SENDER_ID + "')");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.BROADCAST), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: ExchangeSender of type BROADCAST (executor '" + SENDER_ID + "')");
+    }
+
+    @Test
+    void refusesCompressionAndFineGrainedShuffleAsNotSupportedYet() {
+        assertInvalid(plan(sender(passThrough().setCompression(CompressionMode.ZSTD), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: compression ZSTD (executor '" + SENDER_ID + "')");
+        assertInvalid(plan(sender(passThrough().setCompression(CompressionMode.LZ4_FRAME), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: compression LZ4_FRAME (executor '" + SENDER_ID + "')");
+        assertInvalid(plan(sender(passThrough().setFineGrainedStreamCount(4), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: fine-grained shuffle (executor '" + SENDER_ID + "')");
+        // A stream count of 1 is the same as none.
+        assertThat(validator.validate(plan(sender(passThrough().setFineGrainedStreamCount(1),
+                scan(ORDERS_ID, List.of("order_id")))), NODE_LIMIT)).hasSize(1);
+    }
+
+    @Test
+    void refusesAPassThroughSenderWithoutExactlyOneReceiver() {
+        assertInvalid(plan(sender(passThrough().clearReceivers(), scan(ORDERS_ID, List.of("order_id")))), ErrorCode.INVALID_PLAN,
+                "executor '" + SENDER_ID + "': a PASS_THROUGH ExchangeSender sends to exactly one receiver, found 0");
+        assertInvalid(plan(sender(passThrough().addReceivers(receiver(2)), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN,
+                "executor '" + SENDER_ID + "': a PASS_THROUGH ExchangeSender sends to exactly one receiver, found 2");
+        // Two receivers with one task id are refused too, by the count (a pass-through sender takes one receiver).
+        assertInvalid(plan(sender(passThrough().addReceivers(receiver(-1)), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "sends to exactly one receiver, found 2");
+    }
+
+    @Test
+    void refusesAReceiverWithoutAddress() {
+        assertInvalid(plan(sender(passThrough().clearReceivers().addReceivers(receiver(5).toBuilder().clearAddress()),
+                        scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "executor '" + SENDER_ID + "': receiver 0 (task 5) has no address");
+    }
+
+    @Test
+    void refusesANegativeMemoryLimitOrOneAboveTheNodesLimit() {
+        assertInvalid(sendScan(ORDERS_ID, List.of("order_id")).toBuilder().setMemoryLimitBytes(-1).build(),
+                ErrorCode.INVALID_PLAN, "memory_limit_bytes is negative: -1");
+        assertInvalid(sendScan(ORDERS_ID, List.of("order_id")).toBuilder().setMemoryLimitBytes(NODE_LIMIT + 1).build(),
+                ErrorCode.INVALID_PLAN,
+                "memory_limit_bytes 1073741825 is above the node's limit of 1073741824 bytes");
+    }
+
+    @Test
+    void refusesANegativeConcurrency() {
+        assertInvalid(sendScan(ORDERS_ID, List.of("order_id")).toBuilder().setConcurrency(-2).build(),
+                ErrorCode.INVALID_PLAN, "concurrency is negative: -2");
+    }
+
+    private void assertInvalid(Plan plan, ErrorCode code, String message) {
+        assertThatThrownBy(() -> validator.validate(plan, NODE_LIMIT))
+                .isInstanceOfSatisfying(MppException.class, e -> assertThat(e.code()).isEqualTo(code))
+                .hasMessageContaining(message);
+    }
+}
