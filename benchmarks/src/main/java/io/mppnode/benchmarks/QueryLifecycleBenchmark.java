@@ -1,9 +1,6 @@
 package io.mppnode.benchmarks;
 
-import io.mppnode.proto.plan.ExchangeSender;
-import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.Executor;
-import io.mppnode.proto.plan.TableScan;
 import io.mppnode.server.MppNode;
 import io.mppnode.server.config.NodeConfig;
 import io.mppnode.server.coordinator.Coordinator;
@@ -58,14 +55,7 @@ public class QueryLifecycleBenchmark {
                 "sample-tables", "true")));
         results = node.allocator().newChildAllocator("benchmark results", 0, Long.MAX_VALUE);
         coordinator = node.newCoordinator(results);
-        Executor plan = Executor.newBuilder()
-                .setExecutorId("exchange_sender_1")
-                .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
-                .addChildren(Executor.newBuilder()
-                        .setExecutorId("table_scan_0")
-                        .setTableScan(TableScan.newBuilder().setTableId(SampleTables.SAMPLE_ORDERS_ID)
-                                .addAllColumns(List.of("order_id", "customer", "price", "order_date"))))
-                .build();
+        Executor plan = SampleTables.scanAndSend(List.of("order_id", "customer", "price", "order_date"));
         spec = QuerySpec.of(Fragment.of(plan, List.of(node.address())));
     }
 

@@ -55,6 +55,19 @@ public final class ArrowValues {
         }
     }
 
+    /** Every row of the batch as Java values, column order. The batch stays the caller's. */
+    public static java.util.List<java.util.List<Object>> rows(org.apache.arrow.vector.VectorSchemaRoot batch) {
+        java.util.List<java.util.List<Object>> rows = new java.util.ArrayList<>(batch.getRowCount());
+        for (int row = 0; row < batch.getRowCount(); row++) {
+            java.util.List<Object> values = new java.util.ArrayList<>(batch.getFieldVectors().size());
+            for (FieldVector vector : batch.getFieldVectors()) {
+                values.add(get(vector, row));
+            }
+            rows.add(values);
+        }
+        return rows;
+    }
+
     /** Row {@code index} of the vector as a Java value. */
     public static Object get(FieldVector vector, int index) {
         if (vector.isNull(index)) {

@@ -1,9 +1,7 @@
 package io.mppnode.exec.storage;
 
 import io.mppnode.exec.type.ArrowValues;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 
 /** Reads batches back as Java values (see {@link ArrowValues}) for equality assertions. */
@@ -11,14 +9,6 @@ public final class TestingBatches {
     private TestingBatches() {}
 
     public static List<List<Object>> rows(VectorSchemaRoot batch) {
-        List<List<Object>> rows = new ArrayList<>();
-        for (int row = 0; row < batch.getRowCount(); row++) {
-            List<Object> values = new ArrayList<>();
-            for (FieldVector vector : batch.getFieldVectors()) {
-                values.add(ArrowValues.get(vector, row));
-            }
-            rows.add(values);
-        }
-        return rows;
+        return ArrowValues.rows(batch);
     }
 }

@@ -2,11 +2,8 @@ package io.mppnode.server.cli;
 
 import io.mppnode.exec.plan.PlanJson;
 import io.mppnode.exec.storage.InMemoryTable;
-import io.mppnode.proto.plan.ExchangeSender;
-import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Plan;
-import io.mppnode.proto.plan.TableScan;
 import io.mppnode.server.MppNode;
 import io.mppnode.server.config.NodeConfig;
 import io.mppnode.server.coordinator.Coordinator;
@@ -46,15 +43,7 @@ final class DemoCommand implements Callable<Integer> {
         try (MppNode node = MppNode.start(config);
                 BufferAllocator results = node.allocator().newChildAllocator("demo results", 0, Long.MAX_VALUE)) {
             InMemoryTable table = node.catalog().table(SampleTables.SAMPLE_ORDERS_ID);
-            Executor plan = Executor.newBuilder()
-                    .setExecutorId("exchange_sender_1")
-                    .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
-                    .addChildren(Executor.newBuilder()
-                            .setExecutorId("table_scan_0")
-                            .setTableScan(TableScan.newBuilder()
-                                    .setTableId(table.id())
-                                    .addAllColumns(table.columns().stream().map(column -> column.name()).toList())))
-                    .build();
+            Executor plan = SampleTables.scanAndSend(table.columns().stream().map(column -> column.name()).toList());
             out.println("== mpp demo: one node at " + node.address() + ", coordinator in the same process");
             out.println("== plan (the coordinator fills in the receivers):");
             out.println(PlanJson.toJson(Plan.newBuilder().setRoot(plan).build()));

@@ -288,13 +288,7 @@ public final class Coordinator {
                         }
                         continue;
                     }
-                    for (int row = 0; row < batch.getRowCount(); row++) {
-                        List<Object> values = new ArrayList<>(batch.getFieldVectors().size());
-                        for (var vector : batch.getFieldVectors()) {
-                            values.add(ArrowValues.get(vector, row));
-                        }
-                        rows.add(values);
-                    }
+                    rows.addAll(ArrowValues.rows(batch));
                 }
             }
             if (!packet.getData().isEmpty()) {

@@ -3,10 +3,15 @@ package io.mppnode.server.sample;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.type.ColumnTypes;
+import io.mppnode.proto.plan.ExchangeSender;
+import io.mppnode.proto.plan.ExchangeType;
+import io.mppnode.proto.plan.Executor;
+import io.mppnode.proto.plan.TableScan;
 import io.mppnode.proto.plan.TypeKind;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -35,6 +40,20 @@ public final class SampleTables {
                 .row(4L, "Kunde#Ä-ß-東京", 28, new BigDecimal("28955.64"), 0.09, false, LocalDate.of(1995, 10, 11), LocalDateTime.of(1995, 10, 11, 12, 0))
                 .row(5L, null, 24, null, null, null, null, null)
                 .build(allocator);
+    }
+
+    /**
+     * The sample query: a TableScan of {@code sample_orders} reading the given columns, under a
+     * pass-through ExchangeSender whose receivers the coordinator fills in.
+     */
+    public static Executor scanAndSend(List<String> columns) {
+        return Executor.newBuilder()
+                .setExecutorId("exchange_sender_1")
+                .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
+                .addChildren(Executor.newBuilder()
+                        .setExecutorId("table_scan_0")
+                        .setTableScan(TableScan.newBuilder().setTableId(SAMPLE_ORDERS_ID).addAllColumns(columns)))
+                .build();
     }
 
     public static void load(Catalog catalog, BufferAllocator allocator) {

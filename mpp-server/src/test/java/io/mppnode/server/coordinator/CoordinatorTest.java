@@ -8,8 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
-import io.mppnode.proto.plan.ExchangeSender;
-import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.ExecutionSummary;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.server.TestingNode;
@@ -39,11 +37,7 @@ class CoordinatorTest {
     }
 
     static Executor sampleQuery(List<String> columns) {
-        return Executor.newBuilder()
-                .setExecutorId("exchange_sender_1")
-                .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
-                .addChildren(scan(SampleTables.SAMPLE_ORDERS_ID, columns))
-                .build();
+        return SampleTables.scanAndSend(columns);
     }
 
     @Test

@@ -3,10 +3,7 @@ package io.mppnode.server.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mppnode.exec.storage.InMemoryTable;
-import io.mppnode.proto.plan.ExchangeSender;
-import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.Executor;
-import io.mppnode.proto.plan.TableScan;
 import io.mppnode.server.TestingNode;
 import io.mppnode.server.coordinator.Fragment;
 import io.mppnode.server.coordinator.QueryResult;
@@ -86,15 +83,7 @@ class MetricsEndpointTest {
 
     private static Executor sampleScan(TestingNode node) {
         InMemoryTable table = node.node().catalog().table(SampleTables.SAMPLE_ORDERS_ID);
-        return Executor.newBuilder()
-                .setExecutorId("exchange_sender_1")
-                .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
-                .addChildren(Executor.newBuilder()
-                        .setExecutorId("table_scan_0")
-                        .setTableScan(TableScan.newBuilder()
-                                .setTableId(table.id())
-                                .addAllColumns(table.columns().stream().map(column -> column.name()).toList())))
-                .build();
+        return SampleTables.scanAndSend(table.columns().stream().map(column -> column.name()).toList());
     }
 
     private static String scrape(HttpClient http, URI metrics) throws IOException, InterruptedException {

@@ -307,13 +307,7 @@ class TaskLifecycleTest {
                     if (batch == null) {
                         continue;
                     }
-                    for (int row = 0; row < batch.getRowCount(); row++) {
-                        List<Object> values = new ArrayList<>();
-                        for (var vector : batch.getFieldVectors()) {
-                            values.add(ArrowValues.get(vector, row));
-                        }
-                        rows.add(values);
-                    }
+                    rows.addAll(ArrowValues.rows(batch));
                 }
             }
         }
