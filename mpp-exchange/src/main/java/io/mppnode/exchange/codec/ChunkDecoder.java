@@ -2,27 +2,32 @@ package io.mppnode.exchange.codec;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.ByteString;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import java.io.IOException;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.MessageChannelReader;
-import org.apache.arrow.flatbuf.MessageHeader;
-import org.apache.arrow.vector.ipc.message.MessageResult;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Decodes the chunks of one stream: the first is the schema, every later one a record batch.
- * Not thread-safe: one decoder per stream. Batches are allocated from the allocator given to
- * the constructor and returned to the caller, who closes them.
+ * A chunk is Arrow memory (wrapped from the transport's buffers or copied once); an
+ * uncompressed batch's vectors are slices of it (no copy), a compressed one is decompressed
+ * into the decoder's allocator. Not thread-safe: one decoder per stream.
+ *
+ * <p>Every length in the chunk is checked against the chunk before anything is allocated, so a
+ * corrupt chunk fails with a message naming the source and never makes Arrow allocate what the
+ * chunk claims.
  */
 public final class ChunkDecoder {
     private static final int CONTINUATION_TOKEN = 0xFFFFFFFF;
@@ -43,42 +48,74 @@ public final class ChunkDecoder {
     }
 
     /**
-     * Decodes one chunk. Returns null for the schema chunk, else the batch, which the caller owns.
+     * Decodes one chunk: the whole of {@code chunk} (its capacity). Returns null for the schema chunk, else the batch, which the caller owns
+     * and closes. The chunk stays the caller's: the batch holds its own references to it.
      *
      * @throws MppException naming the source when the chunk is not an Arrow IPC message of the
      *     expected kind
      */
-    public VectorSchemaRoot decode(ByteString chunk) {
-        checkMetadataLength(chunk);
-        try (MessageChannelReader reader = new MessageChannelReader(
-                new ReadChannel(Channels.newChannel(chunk.newInput())), allocator)) {
-            MessageResult message = reader.readNext();
-            if (message == null) {
-                throw corrupt("empty chunk");
-            }
-            byte header = message.getMessage().headerType();
+    public VectorSchemaRoot decode(ArrowBuf chunk) {
+        requireNonNull(chunk, "chunk is null");
+        long size = chunk.capacity();
+        long start = 0;
+        if (size == 0) {
+            throw corrupt("empty chunk");
+        }
+        if (size < 8) {
+            throw corrupt("a chunk of " + size + " bytes is too short for an Arrow IPC message");
+        }
+        int prefix = 4;
+        int metadataLength = chunk.getInt(start);
+        if (metadataLength == CONTINUATION_TOKEN) {
+            metadataLength = chunk.getInt(start + 4);
+            prefix = 8;
+        }
+        long available = size - prefix;
+        if (metadataLength <= 0 || metadataLength > available) {
+            throw corrupt("the message claims " + Integer.toUnsignedString(metadataLength)
+                    + " bytes of metadata but the chunk has " + available + " after the length prefix");
+        }
+        Message message;
+        try {
+            ByteBuffer metadata = chunk.nioBuffer(start + prefix, metadataLength).order(ByteOrder.LITTLE_ENDIAN);
+            message = Message.getRootAsMessage(metadata);
+        } catch (RuntimeException e) {
+            throw corrupt("not a valid Arrow IPC message (" + e + ")");
+        }
+        long bodyOffset = prefix + (long) metadataLength;
+        long bodyLength;
+        byte header;
+        try {
+            bodyLength = message.bodyLength();
+            header = message.headerType();
+        } catch (RuntimeException e) {
+            throw corrupt("not a valid Arrow IPC message (" + e + ")");
+        }
+        if (bodyLength < 0 || bodyLength > size - bodyOffset) {
+            throw corrupt("the message claims a body of " + bodyLength + " bytes but the chunk has " + (size - bodyOffset));
+        }
+        try {
             if (header == MessageHeader.Schema) {
                 if (schema != null) {
                     throw corrupt("a second schema message in one stream");
                 }
-                schema = MessageSerializer.deserializeSchema(message.getMessage());
-                closeQuietly(message.getBodyBuffer());
+                schema = MessageSerializer.deserializeSchema(message);
                 return null;
             }
             if (header != MessageHeader.RecordBatch) {
-                closeQuietly(message.getBodyBuffer());
-                throw corrupt("unexpected Arrow IPC message type " + MessageHeader.name(header));
+                throw corrupt("unexpected Arrow IPC message type " + headerName(header));
             }
             if (schema == null) {
-                closeQuietly(message.getBodyBuffer());
                 throw corrupt("a record batch arrived before the schema");
             }
-            ArrowBuf body = message.getBodyBuffer() == null ? allocator.getEmpty() : message.getBodyBuffer();
-            // deserializeRecordBatch takes over the body's reference; the batch holds slices of it.
-            try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message.getMessage(), body)) {
+            checkBuffersWithinBody(message, bodyLength);
+            ArrowBuf body = chunk.slice(start + bodyOffset, bodyLength);
+            // The record batch takes its own references to slices of the body; the loaded
+            // vectors take theirs, so closing the record batch leaves the batch alive.
+            try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message, body)) {
                 VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
                 try {
-                    new VectorLoader(root).load(recordBatch);
+                    new VectorLoader(root, ExchangeCodecs.INSTANCE).load(recordBatch);
                 } catch (RuntimeException e) {
                     root.close();
                     throw e;
@@ -92,39 +129,26 @@ public final class ChunkDecoder {
         }
     }
 
-    /**
-     * Arrow allocates a heap buffer of the size the length prefix claims before it reads the
-     * metadata, so a corrupt prefix could ask for up to 2 GiB of heap (or fail with an
-     * OutOfMemoryError): refuse a prefix that claims more bytes than the chunk holds. A prefix
-     * cut short is left to Arrow, which refuses it by itself.
-     */
-    private void checkMetadataLength(ByteString chunk) {
-        int offset = chunk.size() >= 4 && littleEndianInt(chunk, 0) == CONTINUATION_TOKEN ? 4 : 0;
-        if (chunk.size() < offset + 4) {
-            return;
+    private void checkBuffersWithinBody(Message message, long bodyLength) {
+        RecordBatch header = (RecordBatch) message.header(new RecordBatch());
+        if (header == null) {
+            throw corrupt("a record batch message without its header");
         }
-        int length = littleEndianInt(chunk, offset);
-        int available = chunk.size() - offset - 4;
-        if (length < 0 || length > available) {
-            throw corrupt("the message claims " + Integer.toUnsignedString(length) + " bytes of metadata but the chunk has "
-                    + available + " after the length prefix");
+        Buffer buffer = new Buffer();
+        for (int i = 0; i < header.buffersLength(); i++) {
+            header.buffers(buffer, i);
+            if (buffer.offset() < 0 || buffer.length() < 0 || buffer.offset() + buffer.length() > bodyLength) {
+                throw corrupt("a buffer at offset " + buffer.offset() + " of " + buffer.length()
+                        + " bytes lies outside the body of " + bodyLength + " bytes");
+            }
         }
     }
 
-    private static int littleEndianInt(ByteString bytes, int offset) {
-        return (bytes.byteAt(offset) & 0xff)
-                | (bytes.byteAt(offset + 1) & 0xff) << 8
-                | (bytes.byteAt(offset + 2) & 0xff) << 16
-                | (bytes.byteAt(offset + 3) & 0xff) << 24;
+    private static String headerName(byte header) {
+        return header >= 0 && header < MessageHeader.names.length ? MessageHeader.name(header) : "#" + header;
     }
 
     private MppException corrupt(String problem) {
         return new MppException(ErrorCode.REMOTE_TASK_FAILED, "bad data packet from " + source + ": " + problem);
-    }
-
-    private static void closeQuietly(ArrowBuf buffer) {
-        if (buffer != null) {
-            buffer.close();
-        }
     }
 }
