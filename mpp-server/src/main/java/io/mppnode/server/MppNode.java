@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
+import io.mppnode.exchange.grpc.GrpcExchangeConnector;
+import io.mppnode.exchange.metrics.ExchangeMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -64,7 +66,7 @@ public final class MppNode implements AutoCloseable {
     private final MppTaskManager tasks;
     private Server server;
     private MetricsHttpServer metricsServer;
-    private String address;
+    private volatile String address;
     private CompletableFuture<Void> shutdown;
 
     private MppNode(NodeConfig config) {
@@ -74,7 +76,8 @@ public final class MppNode implements AutoCloseable {
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("mpp-rpc-"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("mpp-timer-"));
         this.tasks = new MppTaskManager(config, rootAllocator, catalog, workers, timer,
-                new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters);
+                new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters, () -> address,
+                new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters));
         Gauge.builder("mpp.memory.used", rootAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
                 .description("Arrow memory in use on this node").register(meters);
         Gauge.builder("mpp.memory.limit", rootAllocator, BufferAllocator::getLimit).baseUnit("bytes")
@@ -106,7 +109,7 @@ public final class MppNode implements AutoCloseable {
         server = NettyServerBuilder.forAddress(new InetSocketAddress(NodeConfig.host(listen), NodeConfig.port(listen)))
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
-                .addService(ServerInterceptors.intercept(new TikvService(tasks, coordinators), new RpcMetricsInterceptor(meters)))
+                .addService(ServerInterceptors.intercept(new TikvService(tasks, coordinators).definition(), new RpcMetricsInterceptor(meters)))
                 .build()
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();

@@ -35,11 +35,17 @@ public final class ChunkDecoder {
     private final BufferAllocator allocator;
     private final String source;
     private Schema schema;
+    private Compression lastCompression = Compression.NONE;
 
     /** @param source names the sending side in error messages */
     public ChunkDecoder(BufferAllocator allocator, String source) {
         this.allocator = requireNonNull(allocator, "allocator is null");
         this.source = requireNonNull(source, "source is null");
+    }
+
+    /** The body compression of the last batch decoded. */
+    public Compression lastCompression() {
+        return lastCompression;
     }
 
     /** The stream's schema, or null before the schema chunk arrived. */
@@ -113,6 +119,11 @@ public final class ChunkDecoder {
             // The record batch takes its own references to slices of the body; the loaded
             // vectors take theirs, so closing the record batch leaves the batch alive.
             try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message, body)) {
+                lastCompression = switch (recordBatch.getBodyCompression().getCodec()) {
+                    case org.apache.arrow.flatbuf.CompressionType.LZ4_FRAME -> Compression.LZ4_FRAME;
+                    case org.apache.arrow.flatbuf.CompressionType.ZSTD -> Compression.ZSTD;
+                    default -> Compression.NONE;
+                };
                 VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
                 try {
                     new VectorLoader(root, ExchangeCodecs.INSTANCE).load(recordBatch);

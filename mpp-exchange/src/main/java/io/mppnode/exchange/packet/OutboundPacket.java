@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import io.mppnode.exchange.codec.EncodedChunk;
+import io.mppnode.exchange.tunnel.TunnelPacket;
 import io.mppnode.proto.Mpp;
 import io.mppnode.proto.Mpp.MPPDataPacket;
 import java.nio.ByteBuffer;
@@ -21,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Whoever holds the packet closes it: a tunnel once the transport took it, the marshaller once
  * it is written.
  */
-public final class OutboundPacket implements AutoCloseable {
+public final class OutboundPacket implements TunnelPacket {
     static final int DATA_FIELD = 1;
     static final int ERROR_FIELD = 2;
     static final int CHUNKS_FIELD = 3;
@@ -116,6 +117,11 @@ public final class OutboundPacket implements AutoCloseable {
 
     /** The protobuf wire size of the packet. */
     public long serializedSize() {
+        return serializedSize;
+    }
+
+    @Override
+    public long sizeBytes() {
         return serializedSize;
     }
 

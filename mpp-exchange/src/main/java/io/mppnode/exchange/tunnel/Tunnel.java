@@ -4,79 +4,110 @@ import static java.util.Objects.requireNonNull;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
-import io.mppnode.proto.Mpp.MPPDataPacket;
+import io.mppnode.exchange.packet.OutboundPacket;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * One stream from a sender task to one receiver. The sender writes packets; they wait in a
- * buffer bounded in bytes until the receiver has connected and its transport is ready. When the
+ * buffer bounded in bytes until the receiver has connected and its end is ready. When the
  * buffer is over its bound, {@link #write} returns an incomplete future that completes when the
- * buffer has drained below it, so a slow receiver slows its sender without parking a thread.
+ * buffer has drained below it, so a slow receiver slows its sender without parking a thread
+ * and the memory held stays under the bound (plus the one packet that crossed it).
+ *
+ * <p>The same class serves both kinds of receiver: a remote one ({@code OutboundPacket}s to a
+ * gRPC call, see {@link #remote}) and a local one ({@link LocalPacket}s moving batches by
+ * ownership, see {@link #local}). The tunnel owns every packet written to it until it hands it
+ * to the stream, and closes what it drops on abort.
  *
  * <p>Thread-safe. Futures are completed outside the lock, so callbacks may call back in.
+ *
+ * @param <P> the packet type
  */
-public final class Tunnel {
+public final class Tunnel<P extends TunnelPacket> {
     public enum State { WAITING_FOR_RECEIVER, CONNECTED, FINISHED, ABORTED }
 
     private static final CompletableFuture<Void> WRITABLE = CompletableFuture.completedFuture(null);
 
     private final String name;
+    private final boolean local;
     private final long bufferLimitBytes;
-    private final long mppVersion;
+    private final Function<MppException, P> errorPacket;
     private final TunnelListener listener;
     private final CompletableFuture<Void> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
 
-    private final ArrayDeque<MPPDataPacket> queue = new ArrayDeque<>();
+    private final ArrayDeque<P> queue = new ArrayDeque<>();
     private long bufferedBytes;
     private boolean endQueued;
-    private PacketStream stream;
+    private PacketStream<P> stream;
     private State state = State.WAITING_FOR_RECEIVER;
     private MppException abortCause;
     private CompletableFuture<Void> writable = WRITABLE;
+    private long blockedSince;
 
     /**
      * @param name names both ends, for errors and logs
+     * @param local whether the receiver is on this node
      * @param bufferLimitBytes the bound of the send buffer; a single larger packet is still taken
-     * @param mppVersion stamped on the error packet of an abort
+     * @param errorPacket makes the packet that tells the receiver of an abort
      */
-    public Tunnel(String name, long bufferLimitBytes, long mppVersion, TunnelListener listener) {
+    public Tunnel(String name, boolean local, long bufferLimitBytes, Function<MppException, P> errorPacket, TunnelListener listener) {
         if (bufferLimitBytes <= 0) {
             throw new IllegalArgumentException("bufferLimitBytes must be positive: " + bufferLimitBytes);
         }
         this.name = requireNonNull(name, "name is null");
+        this.local = local;
         this.bufferLimitBytes = bufferLimitBytes;
-        this.mppVersion = mppVersion;
+        this.errorPacket = requireNonNull(errorPacket, "errorPacket is null");
         this.listener = requireNonNull(listener, "listener is null");
+    }
+
+    /** A tunnel to a receiver on this node: batches move by ownership. */
+    public static Tunnel<LocalPacket> local(String name, long bufferLimitBytes, TunnelListener listener) {
+        return new Tunnel<>(name, true, bufferLimitBytes, LocalPacket::ofError, listener);
+    }
+
+    /** A tunnel to a receiver on another node: encoded packets to its gRPC call. */
+    public static Tunnel<OutboundPacket> remote(String name, long bufferLimitBytes, long mppVersion, TunnelListener listener) {
+        return new Tunnel<>(name, false, bufferLimitBytes, cause -> OutboundPacket.ofError(cause.toWire(mppVersion)), listener);
     }
 
     public String name() {
         return name;
     }
 
+    public boolean isLocal() {
+        return local;
+    }
+
     /**
-     * Queues a packet. The returned future is complete while the buffer is within its bound;
-     * otherwise the sender should wait for it before writing more.
+     * Queues a packet, taking it over. The returned future is complete while the buffer is
+     * within its bound; otherwise the sender should wait for it before writing more.
      *
-     * @throws MppException the abort cause, when the tunnel was aborted
+     * @throws MppException the abort cause, when the tunnel was aborted (the packet is closed)
      */
-    public CompletableFuture<Void> write(MPPDataPacket packet) {
+    public CompletableFuture<Void> write(P packet) {
         requireNonNull(packet, "packet is null");
         Runnable after;
         CompletableFuture<Void> result;
         synchronized (this) {
             if (state == State.ABORTED) {
+                packet.close();
                 throw abortCause;
             }
             if (endQueued) {
+                packet.close();
                 throw new IllegalStateException(name + ": write after finish");
             }
             queue.add(packet);
-            bufferedBytes += packet.getSerializedSize();
+            bufferedBytes += packet.sizeBytes();
+            listener.bufferedBytesChanged(packet.sizeBytes());
             after = drainLocked();
             if (bufferedBytes > bufferLimitBytes && writable.isDone()) {
                 writable = new CompletableFuture<>();
+                blockedSince = System.nanoTime();
             }
             result = writable;
         }
@@ -98,17 +129,17 @@ public final class Tunnel {
     }
 
     /**
-     * Attaches the receiver's transport. A tunnel already aborted answers it with the error
-     * packet at once.
+     * Attaches the receiver's end. A tunnel already aborted answers it with the error packet at
+     * once.
      *
      * @throws MppException when a receiver is already connected
      */
-    public void connect(PacketStream receiver) {
+    public void connect(PacketStream<P> receiver) {
         requireNonNull(receiver, "receiver is null");
         Runnable after;
         synchronized (this) {
             if (state == State.ABORTED) {
-                receiver.send(errorPacket(abortCause));
+                receiver.send(errorPacket.apply(abortCause));
                 receiver.complete();
                 return;
             }
@@ -123,7 +154,7 @@ public final class Tunnel {
         after.run();
     }
 
-    /** The transport became ready: send what waits. */
+    /** The receiving end became ready: send what waits. */
     public void onReady() {
         Runnable after;
         synchronized (this) {
@@ -151,10 +182,14 @@ public final class Tunnel {
             }
             state = State.ABORTED;
             abortCause = cause;
+            for (P packet : queue) {
+                packet.close();
+            }
             queue.clear();
+            listener.bufferedBytesChanged(-bufferedBytes);
             bufferedBytes = 0;
             if (stream != null && sendError) {
-                stream.send(errorPacket(cause));
+                stream.send(errorPacket.apply(cause));
                 stream.complete();
             }
             waiting = writable;
@@ -182,24 +217,21 @@ public final class Tunnel {
         return connected;
     }
 
-    /** Completes when the stream ended normally (all sent); fails with the abort cause. */
+    /** Completes when the stream ended normally (all handed to the receiver); fails with the abort cause. */
     public CompletableFuture<Void> done() {
         return done;
     }
 
-    private MPPDataPacket errorPacket(MppException cause) {
-        return MPPDataPacket.newBuilder().setError(cause.toWire(mppVersion)).build();
-    }
-
-    /** Sends while the transport is ready; returns what must run once the lock is released. */
+    /** Sends while the receiving end is ready; returns what must run once the lock is released. */
     private Runnable drainLocked() {
         if (state != State.CONNECTED) {
             return () -> {};
         }
         while (!queue.isEmpty() && stream.isReady()) {
-            MPPDataPacket packet = queue.poll();
-            long size = packet.getSerializedSize();
+            P packet = queue.poll();
+            long size = packet.sizeBytes();
             bufferedBytes -= size;
+            listener.bufferedBytesChanged(-size);
             stream.send(packet);
             listener.packetSent(size);
         }
@@ -213,6 +245,7 @@ public final class Tunnel {
         if (bufferedBytes <= bufferLimitBytes && !writable.isDone()) {
             release = writable;
             writable = WRITABLE;
+            listener.writerBlocked(System.nanoTime() - blockedSince);
         }
         if (!finished && release == null) {
             return () -> {};

@@ -1,8 +1,17 @@
 package io.mppnode.exchange.tunnel;
 
-/** Observes what a tunnel sends, for metrics. Called under the tunnel's lock: must be cheap and never block. */
+/**
+ * Observes a tunnel, for metrics. Called under the tunnel's lock: must be cheap and never block.
+ */
 public interface TunnelListener {
-    TunnelListener NONE = bytes -> {};
+    TunnelListener NONE = new TunnelListener() {};
 
-    void packetSent(long bytes);
+    /** A packet of this many bytes went to the transport. */
+    default void packetSent(long bytes) {}
+
+    /** The bytes waiting in the tunnel's buffer changed by {@code delta}. */
+    default void bufferedBytesChanged(long delta) {}
+
+    /** A writer waited this long for the buffer to drain below its bound. */
+    default void writerBlocked(long nanos) {}
 }

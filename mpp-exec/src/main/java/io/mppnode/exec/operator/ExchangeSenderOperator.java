@@ -2,36 +2,36 @@ package io.mppnode.exec.operator;
 
 import static java.util.Objects.requireNonNull;
 
-import io.mppnode.exchange.codec.ChunkEncoder;
-import io.mppnode.exchange.codec.PacketFormat;
-import io.mppnode.exchange.tunnel.Tunnel;
-import io.mppnode.proto.Mpp.MPPDataPacket;
+import io.mppnode.exchange.sender.ExchangeWriter;
+import io.mppnode.exchange.tunnel.Ownership;
+import org.apache.arrow.memory.BufferAllocator;
 import java.util.concurrent.CompletableFuture;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * The sink of a task: encodes its input as Arrow IPC chunks and writes them to the tunnel of
- * its receiver (pass-through). The first packet carries the schema chunk; a stream with no rows
- * still carries the schema, so the receiver knows the columns. When the tunnel's buffer is full
- * the operator is blocked on the tunnel's future, not on a thread.
+ * The sink of a task: hands its input to the {@link ExchangeWriter}, which partitions, encodes
+ * and writes to the tunnels. When a tunnel's buffer is full the operator is blocked on the
+ * tunnel's future, not on a thread.
  *
- * <p>The execution summaries and the end of the stream are written by the task once the whole
- * pipeline has finished.
+ * <p>The execution summaries and the end of the streams are written by the task once the
+ * whole pipeline has finished.
  */
 public final class ExchangeSenderOperator implements Operator {
     private final OperatorContext context;
-    private final Tunnel tunnel;
-    private final Schema schema;
-    private final ChunkEncoder encoder = new ChunkEncoder();
+    private final ExchangeWriter writer;
+    private final BufferAllocator taskAllocator;
     private CompletableFuture<Void> blocked = NOT_BLOCKED;
-    private boolean schemaSent;
     private boolean finished;
 
-    public ExchangeSenderOperator(OperatorContext context, Tunnel tunnel, Schema schema) {
+    /**
+     * @param writer owned by the operator from now on
+     * @param taskAllocator where the batches move before they enter the tunnels: the tunnels may
+     *     hold them after the pipeline (and its operators' allocators) closed, until the task ends
+     */
+    public ExchangeSenderOperator(OperatorContext context, ExchangeWriter writer, BufferAllocator taskAllocator) {
         this.context = requireNonNull(context, "context is null");
-        this.tunnel = requireNonNull(tunnel, "tunnel is null");
-        this.schema = requireNonNull(schema, "schema is null");
+        this.writer = requireNonNull(writer, "writer is null");
+        this.taskAllocator = requireNonNull(taskAllocator, "taskAllocator is null");
     }
 
     @Override
@@ -51,13 +51,8 @@ public final class ExchangeSenderOperator implements Operator {
 
     @Override
     public void addInput(VectorSchemaRoot batch) {
-        MPPDataPacket.Builder packet = newPacket();
-        try {
-            packet.addChunks(encoder.encodeBatch(batch));
-        } finally {
-            batch.close();
-        }
-        blocked = tunnel.write(packet.build());
+        context.recordOutput(batch.getRowCount());
+        blocked = writer.write(Ownership.moveTo(batch, taskAllocator));
     }
 
     @Override
@@ -71,9 +66,7 @@ public final class ExchangeSenderOperator implements Operator {
             return;
         }
         finished = true;
-        if (!schemaSent) {
-            blocked = tunnel.write(newPacket().build());
-        }
+        blocked = writer.finish();
     }
 
     @Override
@@ -84,14 +77,6 @@ public final class ExchangeSenderOperator implements Operator {
     @Override
     public void close() {
         finished = true;
-    }
-
-    private MPPDataPacket.Builder newPacket() {
-        MPPDataPacket.Builder packet = MPPDataPacket.newBuilder().setVersion(PacketFormat.ARROW_IPC_V1);
-        if (!schemaSent) {
-            packet.addChunks(encoder.encodeSchema(schema));
-            schemaSent = true;
-        }
-        return packet;
+        writer.close();
     }
 }

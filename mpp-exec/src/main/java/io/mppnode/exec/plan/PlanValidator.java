@@ -9,7 +9,11 @@ import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.CompressionMode;
+import io.mppnode.exec.type.ColumnTypes;
+import io.mppnode.proto.plan.ExchangeReceiver;
 import io.mppnode.proto.plan.ExchangeSender;
+import io.mppnode.proto.plan.Expr;
+import io.mppnode.proto.plan.Field;
 import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Plan;
@@ -26,6 +30,9 @@ import java.util.Set;
  * Stateless and thread-safe.
  */
 public final class PlanValidator {
+    /** The most streams a fine-grained shuffle may carry per tunnel. */
+    public static final int MAX_FINE_GRAINED_STREAMS = 1024;
+
     private final Catalog catalog;
 
     public PlanValidator(Catalog catalog) {
@@ -84,8 +91,13 @@ public final class PlanValidator {
                     throw invalid("executor '" + id + "': an ExchangeSender must be the root of the plan");
                 }
                 expectChildren(executor, 1);
-                checkSender(id, executor.getExchangeSender());
-                yield outputColumns(executor.getChildren(0), false);
+                List<ColumnSchema> columns = outputColumns(executor.getChildren(0), false);
+                checkSender(id, executor.getExchangeSender(), columns);
+                yield columns;
+            }
+            case EXCHANGE_RECEIVER -> {
+                expectChildren(executor, 0);
+                yield receiverColumns(id, executor.getExchangeReceiver());
             }
             case TABLE_SCAN -> {
                 expectChildren(executor, 0);
@@ -96,22 +108,41 @@ public final class PlanValidator {
         };
     }
 
-    private static void checkSender(String id, ExchangeSender sender) {
-        if (sender.getType() != ExchangeType.PASS_THROUGH) {
-            throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
-                    "not supported yet: ExchangeSender of type " + sender.getType() + " (executor '" + id + "')");
+    private static void checkSender(String id, ExchangeSender sender, List<ColumnSchema> input) {
+        if (sender.getType() == ExchangeType.UNRECOGNIZED || sender.getCompression() == CompressionMode.UNRECOGNIZED) {
+            throw invalid("executor '" + id + "': unknown exchange type or compression");
         }
-        if (sender.getCompression() != CompressionMode.COMPRESSION_NONE) {
-            throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
-                    "not supported yet: compression " + sender.getCompression() + " (executor '" + id + "')");
+        if (sender.getReceiversCount() == 0) {
+            throw invalid("executor '" + id + "': an ExchangeSender needs at least one receiver");
         }
-        if (sender.getFineGrainedStreamCount() > 1) {
-            throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
-                    "not supported yet: fine-grained shuffle (executor '" + id + "')");
-        }
-        if (sender.getReceiversCount() != 1) {
+        if (sender.getType() == ExchangeType.PASS_THROUGH && sender.getReceiversCount() != 1) {
             throw invalid("executor '" + id + "': a PASS_THROUGH ExchangeSender sends to exactly one receiver, found "
                     + sender.getReceiversCount());
+        }
+        if (sender.getType() == ExchangeType.HASH) {
+            if (sender.getPartitionKeysCount() == 0) {
+                throw invalid("executor '" + id + "': a HASH ExchangeSender needs at least one partition key");
+            }
+            for (Expr key : sender.getPartitionKeysList()) {
+                if (key.getKindCase() != Expr.KindCase.COLUMN) {
+                    throw new MppException(ErrorCode.NOT_SUPPORTED_YET, "not supported yet: a partition key other than a column"
+                            + " reference (executor '" + id + "')");
+                }
+                String column = key.getColumn().getName();
+                if (input.stream().noneMatch(candidate -> candidate.name().equals(column))) {
+                    throw new MppException(ErrorCode.UNKNOWN_COLUMN, "executor '" + id + "': partition key '" + column
+                            + "' is not a column of its input " + input.stream().map(ColumnSchema::name).toList());
+                }
+            }
+        } else if (sender.getPartitionKeysCount() > 0) {
+            throw invalid("executor '" + id + "': partition keys are for HASH senders only, this one is " + sender.getType());
+        }
+        if (sender.getFineGrainedStreamCount() > 1 && sender.getType() != ExchangeType.HASH) {
+            throw invalid("executor '" + id + "': fine-grained streams are for HASH senders only, this one is " + sender.getType());
+        }
+        if (sender.getFineGrainedStreamCount() > MAX_FINE_GRAINED_STREAMS) {
+            throw invalid("executor '" + id + "': fine_grained_stream_count " + sender.getFineGrainedStreamCount()
+                    + " is above the limit of " + MAX_FINE_GRAINED_STREAMS);
         }
         Set<Long> receiverTaskIds = new HashSet<>();
         for (int i = 0; i < sender.getReceiversCount(); i++) {
@@ -123,6 +154,31 @@ public final class PlanValidator {
                 throw invalid("executor '" + id + "': receiver task " + receiver.getTaskId() + " is named twice");
             }
         }
+    }
+
+    private static List<ColumnSchema> receiverColumns(String id, ExchangeReceiver receiver) {
+        if (receiver.getSendersCount() == 0) {
+            throw invalid("executor '" + id + "': an ExchangeReceiver needs at least one sender");
+        }
+        if (receiver.getSchemaCount() == 0) {
+            throw invalid("executor '" + id + "': an ExchangeReceiver needs its schema (at least one column)");
+        }
+        Set<Long> senderTaskIds = new HashSet<>();
+        for (int i = 0; i < receiver.getSendersCount(); i++) {
+            TaskMeta sender = receiver.getSenders(i);
+            if (sender.getAddress().isEmpty()) {
+                throw invalid("executor '" + id + "': sender " + i + " (task " + sender.getTaskId() + ") has no address");
+            }
+            if (!senderTaskIds.add(sender.getTaskId())) {
+                throw invalid("executor '" + id + "': sender task " + sender.getTaskId() + " is named twice");
+            }
+        }
+        List<ColumnSchema> columns = new ArrayList<>();
+        for (Field field : receiver.getSchemaList()) {
+            ColumnTypes.check(field.getType(), "executor '" + id + "', column '" + field.getName() + "'");
+            columns.add(new ColumnSchema(field.getName(), field.getType()));
+        }
+        return columns;
     }
 
     private List<ColumnSchema> scanColumns(String id, TableScan scan) {

@@ -9,16 +9,19 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * What a task's pipeline is built with: the task's allocator (a child of its query's), the
- * catalog, the snapshot timestamp, and the tunnels to the sender's receivers in the plan's
- * receiver order. The task owns all of these; the pipeline only borrows them.
+ * catalog, the snapshot timestamp, the tunnels to the sender's receivers in the plan's receiver
+ * order (each a local or a remote tunnel), and the factory of its exchange receivers. The task
+ * owns all of these; the pipeline only borrows them.
  */
-public record ExecutionContext(BufferAllocator allocator, Catalog catalog, long startTs, List<Tunnel> tunnels, int batchRows) {
+public record ExecutionContext(BufferAllocator allocator, Catalog catalog, long startTs, List<Tunnel<?>> tunnels,
+        ExchangeReceiverFactory receivers, int batchRows) {
     public static final int DEFAULT_BATCH_ROWS = 8192;
 
     public ExecutionContext {
         requireNonNull(allocator, "allocator is null");
         requireNonNull(catalog, "catalog is null");
         tunnels = List.copyOf(tunnels);
+        requireNonNull(receivers, "receivers is null");
         if (batchRows <= 0) {
             throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
         }

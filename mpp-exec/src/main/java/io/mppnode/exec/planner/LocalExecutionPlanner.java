@@ -1,12 +1,20 @@
 package io.mppnode.exec.planner;
 
+import io.mppnode.exchange.codec.Compression;
+import io.mppnode.exchange.receiver.ExchangeReceiver;
+import io.mppnode.exchange.sender.ExchangeWriter;
 import io.mppnode.exec.driver.Driver;
+import io.mppnode.exec.operator.ExchangeReceiverOperator;
 import io.mppnode.exec.operator.ExchangeSenderOperator;
 import io.mppnode.exec.operator.Operator;
 import io.mppnode.exec.operator.OperatorContext;
 import io.mppnode.exec.operator.TableScanOperator;
 import io.mppnode.exec.plan.PlanValidator;
+import io.mppnode.exec.type.ColumnTypes;
+import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.Executor;
+import io.mppnode.proto.plan.Expr;
+import io.mppnode.proto.plan.Field;
 import io.mppnode.proto.plan.Plan;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,17 +30,84 @@ public final class LocalExecutionPlanner {
         try {
             Executor sender = plan.getRoot();
             Executor child = sender.getChildren(0);
-            TableScanOperator scan = scan(child, context);
-            operators.add(scan);
-            Schema schema = scan.schema();
-            operators.add(new ExchangeSenderOperator(
-                    new OperatorContext(sender.getExecutorId(), context.allocator()), context.tunnels().getFirst(), schema));
+            Schema schema = switch (child.getKindCase()) {
+                case TABLE_SCAN -> {
+                    TableScanOperator scan = scan(child, context);
+                    operators.add(scan);
+                    yield scan.schema();
+                }
+                case EXCHANGE_RECEIVER -> {
+                    Schema receiverSchema = schema(child.getExchangeReceiver().getSchemaList());
+                    operators.add(receiver(child, receiverSchema, context));
+                    yield receiverSchema;
+                }
+                default -> throw new IllegalStateException("not a validated plan: " + PlanValidator.kindName(child));
+            };
+            OperatorContext senderContext = new OperatorContext(sender.getExecutorId(), context.allocator());
+            ExchangeWriter writer;
+            try {
+                writer = writer(sender.getExchangeSender(), schema, context);
+            } catch (RuntimeException e) {
+                senderContext.close();
+                throw e;
+            }
+            operators.add(new ExchangeSenderOperator(senderContext, writer, context.allocator()));
             return new Driver(operators);
         } catch (RuntimeException e) {
             for (Operator operator : operators) {
                 operator.close();
                 operator.context().close();
             }
+            throw e;
+        }
+    }
+
+    private static ExchangeWriter writer(ExchangeSender sender, Schema schema, ExecutionContext context) {
+        ExchangeWriter.Mode mode = switch (sender.getType()) {
+            case PASS_THROUGH -> ExchangeWriter.Mode.PASS_THROUGH;
+            case BROADCAST -> ExchangeWriter.Mode.BROADCAST;
+            case HASH -> ExchangeWriter.Mode.HASH;
+            case UNRECOGNIZED -> throw new IllegalStateException("not a validated plan: unknown exchange type");
+        };
+        ExchangeWriter.Partitioner partitioner = null;
+        if (mode == ExchangeWriter.Mode.HASH) {
+            int[] keys = new int[sender.getPartitionKeysCount()];
+            for (int i = 0; i < keys.length; i++) {
+                Expr key = sender.getPartitionKeys(i);
+                keys[i] = indexOf(schema, key.getColumn().getName());
+            }
+            partitioner = Partitioners.hash(keys, context.allocator());
+        }
+        int streams = Math.max(1, sender.getFineGrainedStreamCount());
+        return new ExchangeWriter(mode, context.tunnels(), schema, Compression.fromPlan(sender.getCompression()), streams, partitioner);
+    }
+
+    private static int indexOf(Schema schema, String column) {
+        List<org.apache.arrow.vector.types.pojo.Field> fields = schema.getFields();
+        for (int i = 0; i < fields.size(); i++) {
+            if (fields.get(i).getName().equals(column)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("not a validated plan: no column " + column);
+    }
+
+    private static Schema schema(List<Field> fields) {
+        List<org.apache.arrow.vector.types.pojo.Field> arrow = new ArrayList<>(fields.size());
+        for (Field field : fields) {
+            arrow.add(ColumnTypes.toArrowField(field.getName(), field.getType()));
+        }
+        return new Schema(arrow);
+    }
+
+    private static ExchangeReceiverOperator receiver(Executor executor, Schema schema, ExecutionContext context) {
+        OperatorContext operatorContext = new OperatorContext(executor.getExecutorId(), context.allocator());
+        try {
+            ExchangeReceiver receiver = context.receivers().create(executor.getExecutorId(),
+                    executor.getExchangeReceiver().getSendersList(), schema, operatorContext.allocator());
+            return new ExchangeReceiverOperator(operatorContext, receiver);
+        } catch (RuntimeException e) {
+            operatorContext.close();
             throw e;
         }
     }

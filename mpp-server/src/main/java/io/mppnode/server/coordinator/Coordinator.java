@@ -11,6 +11,8 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.codec.ChunkDecoder;
 import io.mppnode.exchange.codec.PacketFormat;
+import io.mppnode.exchange.packet.InboundPacket;
+import org.apache.arrow.memory.ArrowBuf;
 import io.mppnode.exec.type.ArrowValues;
 import io.mppnode.proto.Mpp;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
@@ -227,7 +229,7 @@ public final class Coordinator {
                 Object event = next();
                 switch (event) {
                     case PacketEvent(TaskMeta source, MPPDataPacket packet) -> {
-                        take(source, packet, decoders.get(source.getTaskId()));
+                        take(source, packet, decoders.get(source.getTaskId()), queryAllocator);
                         synchronized (calls) {
                             calls.get(source.getTaskId()).request(1);
                         }
@@ -270,7 +272,7 @@ public final class Coordinator {
             return event;
         }
 
-        private void take(TaskMeta source, MPPDataPacket packet, ChunkDecoder decoder) {
+        private void take(TaskMeta source, MPPDataPacket packet, ChunkDecoder decoder, BufferAllocator queryAllocator) {
             packets++;
             bytes += packet.getSerializedSize();
             if (packet.hasError()) {
@@ -280,15 +282,19 @@ public final class Coordinator {
                 throw new MppException(ErrorCode.REMOTE_TASK_FAILED, source(source) + " sent data packet version "
                         + packet.getVersion() + "; this coordinator reads version " + PacketFormat.ARROW_IPC_V1);
             }
-            for (ByteString chunk : packet.getChunksList()) {
-                try (VectorSchemaRoot batch = decoder.decode(chunk)) {
-                    if (batch == null) {
-                        if (schema == null) {
-                            schema = decoder.schema();
+            // The coordinator reads with the stock protobuf client (as TiDB would): chunks come as
+            // heap bytes and are copied into Arrow memory to decode.
+            try (InboundPacket inbound = InboundPacket.fromProto(packet, queryAllocator)) {
+                for (ArrowBuf chunk : inbound.chunks()) {
+                    try (VectorSchemaRoot batch = decoder.decode(chunk)) {
+                        if (batch == null) {
+                            if (schema == null) {
+                                schema = decoder.schema();
+                            }
+                            continue;
                         }
-                        continue;
+                        rows.addAll(ArrowValues.rows(batch));
                     }
-                    rows.addAll(ArrowValues.rows(batch));
                 }
             }
             if (!packet.getData().isEmpty()) {

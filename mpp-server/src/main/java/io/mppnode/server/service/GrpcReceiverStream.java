@@ -3,7 +3,8 @@ package io.mppnode.server.service;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.mppnode.exchange.tunnel.Tunnel;
-import io.mppnode.proto.Mpp.MPPDataPacket;
+import io.mppnode.error.MppException;
+import io.mppnode.exchange.packet.OutboundPacket;
 import io.mppnode.server.task.ReceiverStream;
 
 /**
@@ -11,17 +12,28 @@ import io.mppnode.server.task.ReceiverStream;
  * handlers are registered at once, before the handler returns (as gRPC requires), and are
  * routed to the tunnel once the call is attached to one.
  */
-final class GrpcReceiverStream implements ReceiverStream {
-    private final ServerCallStreamObserver<MPPDataPacket> call;
+final class GrpcReceiverStream implements ReceiverStream<OutboundPacket> {
+    private final ServerCallStreamObserver<OutboundPacket> call;
     private final Object lock = new Object();
-    private Tunnel tunnel;
+    private Tunnel<OutboundPacket> tunnel;
     private Runnable onCancelledBeforeAttach;
     private boolean cancelled;
 
-    GrpcReceiverStream(StreamObserver<MPPDataPacket> observer) {
-        this.call = (ServerCallStreamObserver<MPPDataPacket>) observer;
+    GrpcReceiverStream(StreamObserver<OutboundPacket> observer) {
+        this.call = (ServerCallStreamObserver<OutboundPacket>) observer;
         call.setOnReadyHandler(this::onReady);
         call.setOnCancelHandler(this::onCancel);
+    }
+
+    @Override
+    public boolean isLocal() {
+        return false;
+    }
+
+    @Override
+    public void fail(MppException error, long mppVersion) {
+        send(OutboundPacket.ofError(error.toWire(mppVersion)));
+        complete();
     }
 
     @Override
@@ -30,8 +42,14 @@ final class GrpcReceiverStream implements ReceiverStream {
     }
 
     @Override
-    public void send(MPPDataPacket packet) {
-        call.onNext(packet);
+    public void send(OutboundPacket packet) {
+        // The marshaller writes the packet into the transport's buffers inside onNext and
+        // releases it; closing again is a no-op, and frees it if gRPC dropped it unsent.
+        try {
+            call.onNext(packet);
+        } finally {
+            packet.close();
+        }
     }
 
     @Override
@@ -40,7 +58,7 @@ final class GrpcReceiverStream implements ReceiverStream {
     }
 
     @Override
-    public void attach(Tunnel target) {
+    public void attach(Tunnel<OutboundPacket> target) {
         boolean wasCancelled;
         synchronized (lock) {
             tunnel = target;
@@ -67,7 +85,7 @@ final class GrpcReceiverStream implements ReceiverStream {
     }
 
     private void onReady() {
-        Tunnel target;
+        Tunnel<OutboundPacket> target;
         synchronized (lock) {
             target = tunnel;
         }
@@ -77,7 +95,7 @@ final class GrpcReceiverStream implements ReceiverStream {
     }
 
     private void onCancel() {
-        Tunnel target;
+        Tunnel<OutboundPacket> target;
         Runnable action;
         synchronized (lock) {
             cancelled = true;

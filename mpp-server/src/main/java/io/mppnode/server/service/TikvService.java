@@ -2,7 +2,11 @@ package io.mppnode.server.service;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.mppnode.exchange.grpc.ExchangeMethods;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
 import io.mppnode.proto.Mpp.CancelTaskResponse;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
@@ -43,9 +47,28 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
         response.onCompleted();
     }
 
+    /**
+     * The service as the node serves it: every method of {@code tikvpb.Tikv} as generated,
+     * except EstablishMPPConnection, which is bound to the zero-copy packet marshaller (same
+     * method name and wire format, so stock clients read it).
+     */
+    public ServerServiceDefinition definition() {
+        ServerServiceDefinition generated = bindService();
+        ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(generated.getServiceDescriptor().getName());
+        for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+            if (!method.getMethodDescriptor().getFullMethodName().equals(ExchangeMethods.ESTABLISH_FOR_SENDER.getFullMethodName())) {
+                builder.addMethod(method);
+            }
+        }
+        builder.addMethod(ExchangeMethods.ESTABLISH_FOR_SENDER, ServerCalls.asyncServerStreamingCall(
+                (request, response) -> tasks.establish(request, new GrpcReceiverStream(response))));
+        return builder.build();
+    }
+
     @Override
     public void establishMPPConnection(EstablishMPPConnectionRequest request, StreamObserver<MPPDataPacket> response) {
-        tasks.establish(request, new GrpcReceiverStream(response));
+        // Served by definition()'s binding; this generated entry point is never registered.
+        response.onError(io.grpc.Status.UNIMPLEMENTED.withDescription("served by the packet marshaller binding").asRuntimeException());
     }
 
     @Override

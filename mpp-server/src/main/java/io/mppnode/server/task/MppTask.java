@@ -9,7 +9,9 @@ import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.exec.driver.Driver;
 import io.mppnode.exec.planner.ExecutionContext;
 import io.mppnode.exec.planner.LocalExecutionPlanner;
-import io.mppnode.proto.Mpp.MPPDataPacket;
+import com.google.protobuf.ByteString;
+import io.mppnode.exchange.packet.OutboundPacket;
+import io.mppnode.exchange.tunnel.LocalPacket;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.ExecutionSummaries;
 import io.mppnode.proto.plan.Plan;
@@ -44,7 +46,7 @@ final class MppTask {
     private final TaskId id;
     private final TaskMeta meta;
     private final Plan plan;
-    private final Map<Long, Tunnel> tunnelsByReceiver;
+    private final Map<Long, Tunnel<?>> tunnelsByReceiver;
     private final BufferAllocator allocator;
     private final ExecutionContext executionContext;
     private final Executor workers;
@@ -59,7 +61,7 @@ final class MppTask {
     private boolean finishing;
     private ExecutionSummaries summaries;
 
-    MppTask(TaskId id, TaskMeta meta, Plan plan, Map<Long, Tunnel> tunnelsByReceiver, BufferAllocator allocator,
+    MppTask(TaskId id, TaskMeta meta, Plan plan, Map<Long, Tunnel<?>> tunnelsByReceiver, BufferAllocator allocator,
             ExecutionContext executionContext, Executor workers) {
         this.id = requireNonNull(id, "id is null");
         this.meta = requireNonNull(meta, "meta is null");
@@ -79,11 +81,11 @@ final class MppTask {
     }
 
     /** The tunnel to the receiver with this task id, or null. */
-    Tunnel tunnel(long receiverTaskId) {
+    Tunnel<?> tunnel(long receiverTaskId) {
         return tunnelsByReceiver.get(receiverTaskId);
     }
 
-    List<Tunnel> tunnels() {
+    List<Tunnel<?>> tunnels() {
         return executionContext.tunnels();
     }
 
@@ -115,7 +117,7 @@ final class MppTask {
             abortState = finalState;
             failure = cause;
         }
-        for (Tunnel tunnel : tunnels()) {
+        for (Tunnel<?> tunnel : tunnels()) {
             tunnel.abort(cause);
         }
         schedule();
@@ -192,14 +194,20 @@ final class MppTask {
 
     private void endStreams() {
         boolean summariesInBand = !(meta.getReportExecutionSummary() && !meta.getCoordinatorAddress().isEmpty());
-        for (Tunnel tunnel : tunnels()) {
+        for (Tunnel<?> tunnel : tunnels()) {
             if (summariesInBand) {
-                tunnel.write(MPPDataPacket.newBuilder()
-                        .setData(summaries.toByteString())
-                        .setVersion(PacketFormat.ARROW_IPC_V1)
-                        .build());
+                writeData(tunnel, summaries.toByteString());
             }
             tunnel.finish();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void writeData(Tunnel<?> tunnel, ByteString data) {
+        if (tunnel.isLocal()) {
+            ((Tunnel<LocalPacket>) tunnel).write(LocalPacket.ofData(data));
+        } else {
+            ((Tunnel<OutboundPacket>) tunnel).write(OutboundPacket.ofData(PacketFormat.ARROW_IPC_V1, data));
         }
     }
 

@@ -10,8 +10,17 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
+import io.mppnode.exchange.codec.Compression;
+import io.mppnode.exchange.metrics.ExchangeMetrics;
+import io.mppnode.exchange.packet.InboundPacket;
+import io.mppnode.exchange.receiver.ExchangeConnector;
+import io.mppnode.exchange.receiver.ExchangeReceiver;
+import io.mppnode.exchange.receiver.ExchangeSource;
+import io.mppnode.exchange.tunnel.LocalPacket;
+import io.mppnode.exchange.tunnel.PacketStream;
 import io.mppnode.exchange.tunnel.Tunnel;
-import io.mppnode.exchange.tunnel.TunnelListener;
+import io.mppnode.exchange.tunnel.TunnelPacket;
+import io.mppnode.exec.planner.ExchangeReceiverFactory;
 import io.mppnode.exec.plan.PlanValidator;
 import io.mppnode.exec.planner.ExecutionContext;
 import io.mppnode.exec.storage.Catalog;
@@ -20,7 +29,6 @@ import io.mppnode.proto.Mpp.CancelTaskResponse;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
 import io.mppnode.proto.Mpp.DispatchTaskResponse;
 import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
-import io.mppnode.proto.Mpp.MPPDataPacket;
 import io.mppnode.proto.Mpp.ReportTaskStatusRequest;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.Plan;
@@ -37,6 +45,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,10 +83,22 @@ public final class MppTaskManager {
 
     private final Counter dispatched;
     private final Map<TaskState, Counter> ended = new EnumMap<>(TaskState.class);
-    private final TunnelListener tunnelListener;
+    private final Supplier<String> selfAddress;
+    private final ExchangeConnector remoteConnector;
+    private final ExchangeMetrics exchangeMetrics;
+    private final ExchangeConnector connector = new NodeConnector();
 
+    /**
+     * @param selfAddress this node's advertised address, known once its server listens: a
+     *     receiver at this address is local
+     * @param remoteConnector how receivers reach senders on other nodes
+     */
     public MppTaskManager(NodeConfig config, BufferAllocator rootAllocator, Catalog catalog, Executor workers,
-            ScheduledExecutorService timer, TaskStatusReporter reporter, MeterRegistry meters) {
+            ScheduledExecutorService timer, TaskStatusReporter reporter, MeterRegistry meters, Supplier<String> selfAddress,
+            ExchangeConnector remoteConnector, ExchangeMetrics exchangeMetrics) {
+        this.selfAddress = requireNonNull(selfAddress, "selfAddress is null");
+        this.remoteConnector = requireNonNull(remoteConnector, "remoteConnector is null");
+        this.exchangeMetrics = requireNonNull(exchangeMetrics, "exchangeMetrics is null");
         this.config = requireNonNull(config, "config is null");
         this.rootAllocator = requireNonNull(rootAllocator, "rootAllocator is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
@@ -103,14 +125,6 @@ public final class MppTaskManager {
                         .description("tasks that ended, by final state").register(meters));
             }
         }
-        Counter bytesSent = Counter.builder("mpp.exchange.sent.bytes").baseUnit("bytes")
-                .description("bytes of data packets sent to receivers").register(meters);
-        Counter packetsSent = Counter.builder("mpp.exchange.sent.packets")
-                .description("data packets sent to receivers").register(meters);
-        this.tunnelListener = bytes -> {
-            bytesSent.increment(bytes);
-            packetsSent.increment();
-        };
     }
 
     // ----- DispatchMPPTask -----
@@ -189,19 +203,41 @@ public final class MppTaskManager {
     }
 
     private MppTask createTask(TaskId id, TaskMeta meta, Plan plan, BufferAllocator queryAllocator) {
-        Map<Long, Tunnel> tunnels = new LinkedHashMap<>();
-        for (TaskMeta receiver : plan.getRoot().getExchangeSender().getReceiversList()) {
+        Map<Long, Tunnel<?>> tunnels = new LinkedHashMap<>();
+        var sender = plan.getRoot().getExchangeSender();
+        Compression compression = Compression.fromPlan(sender.getCompression());
+        for (TaskMeta receiver : sender.getReceiversList()) {
             String name = "tunnel from task " + id.taskId() + " to task " + receiver.getTaskId() + " at " + receiver.getAddress();
-            tunnels.put(receiver.getTaskId(), new Tunnel(name, config.tunnelBufferBytes(), meta.getMppVersion(), tunnelListener));
+            boolean local = isLocal(receiver);
+            tunnels.put(receiver.getTaskId(), local
+                    ? Tunnel.local(name, config.tunnelBufferBytes(), exchangeMetrics.tunnelListener(compression, true))
+                    : Tunnel.remote(name, config.tunnelBufferBytes(), meta.getMppVersion(), exchangeMetrics.tunnelListener(compression, false)));
         }
         BufferAllocator allocator = queryAllocator.newChildAllocator("task " + id.taskId(), 0, Long.MAX_VALUE);
+        ExchangeReceiverFactory receivers = (executorId, senders, schema, receiverAllocator) ->
+                receiver(id, meta, executorId, senders, schema, receiverAllocator);
         ExecutionContext context = new ExecutionContext(allocator, catalog, meta.getStartTs(),
-                new ArrayList<>(tunnels.values()), ExecutionContext.DEFAULT_BATCH_ROWS);
+                new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS);
         return new MppTask(id, meta, plan, tunnels, allocator, context, workers);
     }
 
+    /** A task on this node is local; the coordinator (task -1) always connects over gRPC. */
+    private boolean isLocal(TaskMeta peer) {
+        return peer.getTaskId() >= 0 && peer.getAddress().equals(selfAddress.get());
+    }
+
+    private ExchangeReceiver receiver(TaskId id, TaskMeta meta, String executorId, List<TaskMeta> senders, Schema schema,
+            BufferAllocator allocator) {
+        List<ExchangeSource> sources = new ArrayList<>(senders.size());
+        for (TaskMeta sender : senders) {
+            sources.add(new ExchangeSource(sender, meta, isLocal(sender)));
+        }
+        return new ExchangeReceiver("receiver '" + executorId + "' of " + id, sources, schema, allocator,
+                config.tunnelBufferBytes(), connector, timer, exchangeMetrics);
+    }
+
     private void checkReceiversConnected(MppTask task, Duration timeout) {
-        for (Tunnel tunnel : task.tunnels()) {
+        for (Tunnel<?> tunnel : task.tunnels()) {
             if (tunnel.state() == Tunnel.State.WAITING_FOR_RECEIVER) {
                 task.abort(new MppException(ErrorCode.TIMEOUT, "the receiver of the " + tunnel.name()
                         + " did not connect within " + timeout.toMillis() + " ms"), TaskState.FAILED);
@@ -262,7 +298,7 @@ public final class MppTaskManager {
      * (no thread is held) up to the task timeout; every failure is answered in band with one
      * error packet and a normal end of stream.
      */
-    public void establish(EstablishMPPConnectionRequest request, ReceiverStream stream) {
+    public void establish(EstablishMPPConnectionRequest request, ReceiverStream<?> stream) {
         try {
             if (!request.hasSenderMeta() || !request.hasReceiverMeta()) {
                 throw new MppException(ErrorCode.INVALID_REQUEST, "EstablishMPPConnectionRequest needs both sender_meta and receiver_meta");
@@ -299,14 +335,20 @@ public final class MppTaskManager {
         }
     }
 
-    private void connect(MppTask task, long receiverTaskId, ReceiverStream stream) {
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void connect(MppTask task, long receiverTaskId, ReceiverStream<?> stream) {
         try {
-            Tunnel tunnel = task.tunnel(receiverTaskId);
+            Tunnel<?> tunnel = task.tunnel(receiverTaskId);
             if (tunnel == null) {
                 throw new MppException(ErrorCode.INVALID_REQUEST, task.id() + " does not send to receiver task " + receiverTaskId);
             }
-            tunnel.connect(stream);
-            stream.attach(tunnel);
+            if (tunnel.isLocal() != stream.isLocal()) {
+                throw new MppException(ErrorCode.INVALID_REQUEST, "the " + tunnel.name() + " is " + (tunnel.isLocal() ? "local" : "remote")
+                        + " but the receiver connected " + (stream.isLocal() ? "in-process" : "over the network")
+                        + ": a receiver at the sender's own address must run on that node");
+            }
+            ((Tunnel) tunnel).connect((PacketStream) stream);
+            ((ReceiverStream) stream).attach(tunnel);
         } catch (RuntimeException e) {
             fail(stream, MppException.wrap(e), task.meta().getMppVersion());
         }
@@ -334,9 +376,8 @@ public final class MppTaskManager {
         return true;
     }
 
-    private static void fail(ReceiverStream stream, MppException error, long mppVersion) {
-        stream.send(MPPDataPacket.newBuilder().setError(error.toWire(mppVersion)).build());
-        stream.complete();
+    private static void fail(ReceiverStream<?> stream, MppException error, long mppVersion) {
+        stream.fail(error, mppVersion);
     }
 
     // ----- CancelMPPTask -----
@@ -462,6 +503,24 @@ public final class MppTaskManager {
         return query == null ? null : query.task(id);
     }
 
+    /** Local sources through this registry (with the same waiting as a remote connection), remote ones through the transport. */
+    private final class NodeConnector implements ExchangeConnector {
+        @Override
+        public RemoteConnection openRemote(ExchangeSource source, BufferAllocator allocator, RemoteListener listener) {
+            return remoteConnector.openRemote(source, allocator, listener);
+        }
+
+        @Override
+        public LocalConnection openLocal(ExchangeSource source, PacketStream<LocalPacket> end) {
+            LocalReceiverStream stream = new LocalReceiverStream(end);
+            establish(EstablishMPPConnectionRequest.newBuilder()
+                    .setSenderMeta(source.sender())
+                    .setReceiverMeta(source.receiver())
+                    .build(), stream);
+            return stream;
+        }
+    }
+
     /** A query's tasks on this node and its allocator, which every task's memory comes from. */
     private static final class QueryEntry {
         final BufferAllocator allocator;
@@ -480,10 +539,10 @@ public final class MppTaskManager {
     private static final class PendingConnection {
         final TaskId sender;
         final long receiverTaskId;
-        final ReceiverStream stream;
+        final ReceiverStream<?> stream;
         ScheduledFuture<?> timeout;
 
-        PendingConnection(TaskId sender, long receiverTaskId, ReceiverStream stream) {
+        PendingConnection(TaskId sender, long receiverTaskId, ReceiverStream<?> stream) {
             this.sender = sender;
             this.receiverTaskId = receiverTaskId;
             this.stream = stream;
