@@ -116,6 +116,8 @@ public final class ChunkDecoder {
             }
             checkBuffersWithinBody(message, bodyLength);
             ArrowBuf body = chunk.slice(start + bodyOffset, bodyLength);
+            // deserializeRecordBatch releases one reference of the body when done: give it its own.
+            body.getReferenceManager().retain();
             // The record batch takes its own references to slices of the body; the loaded
             // vectors take theirs, so closing the record batch leaves the batch alive.
             try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message, body)) {

@@ -51,7 +51,6 @@ public final class ExchangeSenderOperator implements Operator {
 
     @Override
     public void addInput(VectorSchemaRoot batch) {
-        context.recordOutput(batch.getRowCount());
         blocked = writer.write(Ownership.moveTo(batch, taskAllocator));
     }
 

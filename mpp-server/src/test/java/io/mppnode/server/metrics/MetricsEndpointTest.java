@@ -52,8 +52,8 @@ class MetricsEndpointTest {
             assertThat(value(after, "mpp_tasks_ended_total", "state=\"finished\"")).isGreaterThanOrEqualTo(1);
             assertThat(value(after, "mpp_tasks_ended_total", "state=\"failed\"")).isZero();
             assertThat(value(after, "mpp_tasks_running")).isZero();
-            assertThat(value(after, "mpp_exchange_sent_bytes_total")).isPositive();
-            assertThat(value(after, "mpp_exchange_sent_packets_total")).isGreaterThanOrEqualTo(1);
+            assertThat(value(after, "mpp_exchange_sent_bytes_total", "compression=\"none\"")).isPositive();
+            assertThat(value(after, "mpp_exchange_sent_packets_total", "compression=\"none\"")).isGreaterThanOrEqualTo(1);
             assertThat(value(after, "mpp_memory_used_bytes")).isGreaterThanOrEqualTo(0);
             assertThat(value(after, "mpp_memory_limit_bytes")).isEqualTo(node.node().config().memoryLimitBytes());
             assertThat(value(after, "mpp_rpc_seconds_count", "method=\"DispatchMPPTask\"", "status=\"OK\"")).isGreaterThanOrEqualTo(1);

@@ -14,6 +14,8 @@ import com.google.protobuf.ByteString;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.exchange.codec.ChunkDecoder;
 import io.mppnode.exchange.codec.PacketFormat;
+import io.mppnode.exchange.packet.InboundPacket;
+import org.apache.arrow.memory.ArrowBuf;
 import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.type.ArrowValues;
 import io.mppnode.exec.type.ColumnTypes;
@@ -302,12 +304,14 @@ class TaskLifecycleTest {
             if (packet.getChunksCount() > 0) {
                 assertThat(packet.getVersion()).isEqualTo(PacketFormat.ARROW_IPC_V1);
             }
-            for (ByteString chunk : packet.getChunksList()) {
-                try (VectorSchemaRoot batch = decoder.decode(chunk)) {
-                    if (batch == null) {
-                        continue;
+            try (InboundPacket inbound = InboundPacket.fromProto(packet, allocator)) {
+                for (ArrowBuf chunk : inbound.chunks()) {
+                    try (VectorSchemaRoot batch = decoder.decode(chunk)) {
+                        if (batch == null) {
+                            continue;
+                        }
+                        rows.addAll(ArrowValues.rows(batch));
                     }
-                    rows.addAll(ArrowValues.rows(batch));
                 }
             }
         }
