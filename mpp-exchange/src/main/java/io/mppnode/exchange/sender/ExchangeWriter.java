@@ -27,9 +27,10 @@ import org.apache.arrow.vector.util.TransferPair;
  *   <li>Broadcast: every batch to every tunnel, encoded once: the remote tunnels share one
  *       {@link EncodedChunk} (the same bytes), the local ones share the batch's buffers.
  *   <li>Hash: each row to the partition {@link Partitioner} gives it. With fine-grained shuffle
- *       ({@code streamCount} > 1) partition {@code p} goes to tunnel {@code p / streamCount}
- *       as stream {@code p % streamCount}; the sub-batches of one batch for one tunnel travel in
- *       one packet, one chunk each, routed by {@code stream_ids}.
+ *       ({@code streamCount} > 1) partition {@code p} goes to tunnel {@code p % tunnels} as
+ *       stream {@code p / tunnels} (receiver-minor, see {@code partition.Partitioning}: the
+ *       receiver of a row does not depend on the stream count); the sub-batches of one batch for
+ *       one tunnel travel in one packet, one chunk each, routed by {@code stream_ids}.
  * </ul>
  *
  * <p>Every stream of a remote tunnel starts with the schema chunk (the first packet of the
@@ -193,7 +194,7 @@ public final class ExchangeWriter {
                 VectorSchemaRoot[] mine = new VectorSchemaRoot[streamCount];
                 long[] streamIds = new long[streamCount];
                 for (int stream = 0; stream < streamCount; stream++) {
-                    int index = i * streamCount + stream;
+                    int index = stream * tunnels.size() + i;
                     mine[stream] = parts[index];
                     parts[index] = null;
                     streamIds[stream] = stream;

@@ -69,16 +69,15 @@ public final class LocalExecutionPlanner {
             case HASH -> ExchangeWriter.Mode.HASH;
             case UNRECOGNIZED -> throw new IllegalStateException("not a validated plan: unknown exchange type");
         };
+        int streams = Math.max(1, sender.getFineGrainedStreamCount());
         ExchangeWriter.Partitioner partitioner = null;
         if (mode == ExchangeWriter.Mode.HASH) {
-            int[] keys = new int[sender.getPartitionKeysCount()];
-            for (int i = 0; i < keys.length; i++) {
-                Expr key = sender.getPartitionKeys(i);
-                keys[i] = indexOf(schema, key.getColumn().getName());
+            List<Integer> keys = new ArrayList<>(sender.getPartitionKeysCount());
+            for (Expr key : sender.getPartitionKeysList()) {
+                keys.add(indexOf(schema, key.getColumn().getName()));
             }
-            partitioner = Partitioners.hash(keys, context.allocator());
+            partitioner = Partitioners.hash(schema, keys, context.tunnels().size() * streams, context.allocator());
         }
-        int streams = Math.max(1, sender.getFineGrainedStreamCount());
         return new ExchangeWriter(mode, context.tunnels(), schema, Compression.fromPlan(sender.getCompression()), streams, partitioner);
     }
 

@@ -10,7 +10,17 @@ import io.mppnode.proto.plan.CompressionMode;
 import io.mppnode.proto.plan.ExchangeReceiver;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.ExchangeType;
+import io.mppnode.exchange.partition.PartitionHash;
+import io.mppnode.exchange.partition.Partitioning;
+import io.mppnode.proto.plan.ColumnRef;
+import io.mppnode.proto.plan.ExecutionSummary;
 import io.mppnode.proto.plan.Executor;
+import io.mppnode.proto.plan.Expr;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
 import io.mppnode.proto.plan.Field;
 import io.mppnode.proto.plan.TypeKind;
 import io.mppnode.server.TestingNode;
@@ -85,6 +95,50 @@ class ExchangeClusterTest {
             };
             assertThat(scrape(first)).containsPattern("mpp_exchange_sent_packets_total\\{compression=\"" + tag + "\"[^}]*} [1-9]");
             assertThat(scrape(second)).containsPattern("mpp_exchange_received_packets_total\\{compression=\"" + tag + "\"[^}]*} [1-9]");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = CompressionMode.class, names = {"COMPRESSION_NONE", "LZ4_FRAME", "ZSTD"})
+    void hashShuffleWithFineGrainedStreamsSendsEveryRowToTheReceiverOfItsPartition(CompressionMode compression) {
+        try (TestingNode first = TestingNode.start(); TestingNode second = TestingNode.start()) {
+            List<String> both = List.of(first.address(), second.address());
+            Fragment scans = Fragment.of(scanAndSend(sender -> sender.setType(ExchangeType.HASH).setCompression(compression)
+                    .setFineGrainedStreamCount(3)
+                    .addPartitionKeys(Expr.newBuilder().setColumn(ColumnRef.newBuilder().setName("order_id")))), both);
+            QueryResult result = run(first, gather(both, scans));
+
+            // Both nodes scan the same five rows: ten rows in all, each key twice.
+            assertThat(result.rows()).extracting(row -> row.get(0))
+                    .containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 1L, 2L, 3L, 4L, 5L);
+            // Each receiver got exactly the rows of its partition (receiver i takes hash mod 2 == i).
+            long[] expected = expectedRowsPerReceiver(List.of(1L, 2L, 3L, 4L, 5L), 2);
+            List<Long> received = result.summaries().values().stream()
+                    .map(summaries -> summaries.stream().filter(s -> s.getExecutorId().equals("exchange_receiver_2")).findFirst().orElseThrow())
+                    .map(ExecutionSummary::getNumProducedRows)
+                    .toList();
+            assertThat(received).containsExactlyInAnyOrder(2 * expected[0], 2 * expected[1]);
+        }
+    }
+
+    /** How many of {@code keys} the documented partition hash sends to each of {@code receivers}. */
+    private long[] expectedRowsPerReceiver(List<Long> keys, int receivers) {
+        Schema schema = new Schema(List.of(new org.apache.arrow.vector.types.pojo.Field("k",
+                FieldType.nullable(new ArrowType.Int(64, true)), null)));
+        try (VectorSchemaRoot batch = VectorSchemaRoot.create(schema, allocator)) {
+            BigIntVector vector = (BigIntVector) batch.getVector(0);
+            for (int i = 0; i < keys.size(); i++) {
+                vector.setSafe(i, keys.get(i));
+            }
+            batch.setRowCount(keys.size());
+            long[] hashes = new long[keys.size()];
+            new PartitionHash(schema, List.of(0)).hashRows(batch, hashes);
+            long[] counts = new long[receivers];
+            for (long hash : hashes) {
+                // Receiver-minor: partition p of (receivers x streams) goes to receiver p % receivers.
+                counts[Partitioning.of(receivers, 3).target(PartitionHash.partition(hash, receivers * 3))]++;
+            }
+            return counts;
         }
     }
 
