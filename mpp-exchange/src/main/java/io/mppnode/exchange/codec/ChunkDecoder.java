@@ -7,6 +7,8 @@ import io.mppnode.error.MppException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -15,6 +17,9 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compression.CompressionCodec;
+import org.apache.arrow.vector.compression.CompressionUtil;
+import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -116,19 +121,28 @@ public final class ChunkDecoder {
             }
             checkBuffersWithinBody(message, bodyLength);
             ArrowBuf body = chunk.slice(start + bodyOffset, bodyLength);
-            // deserializeRecordBatch releases one reference of the body when done: give it its own.
+            // deserializeRecordBatch releases one reference to the body once the record batch
+            // holds its own (it is written for a body it allocated itself): lend it one, as the
+            // chunk stays the caller's.
             body.getReferenceManager().retain();
+            ArrowRecordBatch received;
+            try {
+                received = MessageSerializer.deserializeRecordBatch(message, body);
+            } catch (IOException | RuntimeException e) {
+                body.getReferenceManager().release();
+                throw e;
+            }
             // The record batch takes its own references to slices of the body; the loaded
             // vectors take theirs, so closing the record batch leaves the batch alive.
-            try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message, body)) {
-                lastCompression = switch (recordBatch.getBodyCompression().getCodec()) {
-                    case org.apache.arrow.flatbuf.CompressionType.LZ4_FRAME -> Compression.LZ4_FRAME;
-                    case org.apache.arrow.flatbuf.CompressionType.ZSTD -> Compression.ZSTD;
-                    default -> Compression.NONE;
-                };
+            lastCompression = switch (received.getBodyCompression().getCodec()) {
+                case org.apache.arrow.flatbuf.CompressionType.LZ4_FRAME -> Compression.LZ4_FRAME;
+                case org.apache.arrow.flatbuf.CompressionType.ZSTD -> Compression.ZSTD;
+                default -> Compression.NONE;
+            };
+            try (ArrowRecordBatch recordBatch = decompress(received)) {
                 VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
                 try {
-                    new VectorLoader(root, ExchangeCodecs.INSTANCE).load(recordBatch);
+                    new VectorLoader(root).load(recordBatch);
                 } catch (RuntimeException e) {
                     root.close();
                     throw e;
@@ -139,6 +153,51 @@ public final class ChunkDecoder {
             throw e;
         } catch (IOException | RuntimeException e) {
             throw corrupt("not a valid Arrow IPC message (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The record batch with its buffers decompressed into the decoder's allocator (itself when
+     * uncompressed); closes {@code received}. Done here rather than by VectorLoader, which
+     * leaks the buffers of a column it already decompressed when a later one fails.
+     */
+    private ArrowRecordBatch decompress(ArrowRecordBatch received) {
+        CompressionUtil.CodecType codecType;
+        try {
+            codecType = CompressionUtil.CodecType.fromCompressionType(received.getBodyCompression().getCodec());
+        } catch (RuntimeException e) {
+            received.close();
+            throw e;
+        }
+        if (codecType == CompressionUtil.CodecType.NO_COMPRESSION) {
+            return received;
+        }
+        try (received) {
+            CompressionCodec codec = ExchangeCodecs.INSTANCE.createCodec(codecType);
+            List<ArrowBuf> buffers = new ArrayList<>(received.getBuffers().size());
+            try {
+                for (ArrowBuf buffer : received.getBuffers()) {
+                    // decompress takes over one reference (it closes the buffer or returns a
+                    // slice of it) and the buffer is received's: lend it one.
+                    buffer.getReferenceManager().retain();
+                    if (buffer.writerIndex() == 0) {
+                        buffers.add(buffer);
+                        continue;
+                    }
+                    try {
+                        buffers.add(codec.decompress(allocator, buffer));
+                    } catch (RuntimeException e) {
+                        buffer.getReferenceManager().release();
+                        throw corrupt("buffer " + buffers.size() + " of the record batch does not decompress ("
+                                + codecType + "): " + e.getMessage());
+                    }
+                }
+                return new ArrowRecordBatch(received.getLength(), received.getNodes(), buffers,
+                        NoCompressionCodec.DEFAULT_BODY_COMPRESSION, received.getVariadicBufferCounts(), true, false);
+            } catch (RuntimeException e) {
+                buffers.forEach(ArrowBuf::close);
+                throw e;
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -70,6 +71,51 @@ final class TestingBatches {
             LocalDate.of(1995, 3, 15).plusDays(seed),
             LocalDateTime.of(2024, 2, 29, 23, 59, 59).plusNanos(seed * 1000L),
         };
+    }
+
+    /**
+     * {@code count} rows of ALL_TYPES from a seeded generator, about one value in eight NULL, with
+     * the repetition of real data (small numbers, a few dates, comments from a small vocabulary),
+     * so LZ4 and ZSTD find something to compress.
+     */
+    static List<Object[]> sampleRows(int count, long seed) {
+        Random random = new Random(seed);
+        String[] words = {"carefully", "final", "deposits", "sleep", "furiously", "regular", "packages", "ironic"};
+        List<Object[]> rows = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Object[] row = new Object[] {
+                random.nextBoolean(),
+                random.nextInt(50) + 1,
+                seed * 1_000_000 + i,
+                random.nextInt(11) / 100.0,
+                BigDecimal.valueOf(random.nextInt(10_000_000), 2),
+                BigDecimal.valueOf(random.nextLong()),
+                BigDecimal.valueOf(random.nextInt(1000), 10),
+                words[random.nextInt(words.length)] + " " + words[random.nextInt(words.length)] + " " + i,
+                LocalDate.of(1992, 1, 1).plusDays(random.nextInt(2500)),
+                LocalDateTime.of(2024, 1, 1, 0, 0).plusSeconds(random.nextInt(86_400)),
+            };
+            for (int column = 0; column < row.length; column++) {
+                if (random.nextInt(8) == 0) {
+                    row[column] = null;
+                }
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /**
+     * {@code length} pseudo-random printable ASCII characters: LZ4 cannot shrink them (4-byte
+     * repeats are too rare to pay for a match), so its frames store such blocks as they are.
+     */
+    static String randomText(int length, long seed) {
+        Random random = new Random(seed);
+        char[] characters = new char[length];
+        for (int i = 0; i < length; i++) {
+            characters[i] = (char) ('!' + random.nextInt(94));
+        }
+        return new String(characters);
     }
 
     /** A row of ALL_TYPES with every column NULL. */
