@@ -116,9 +116,19 @@ public final class ChunkDecoder {
             }
             checkBuffersWithinBody(message, bodyLength);
             ArrowBuf body = chunk.slice(start + bodyOffset, bodyLength);
+            // deserializeRecordBatch releases the body it is given (once it made the record
+            // batch), so it gets a reference of its own: the chunk stays the caller's.
+            body.getReferenceManager().retain();
+            ArrowRecordBatch deserialized;
+            try {
+                deserialized = MessageSerializer.deserializeRecordBatch(message, body);
+            } catch (IOException | RuntimeException e) {
+                body.getReferenceManager().release();
+                throw e;
+            }
             // The record batch takes its own references to slices of the body; the loaded
             // vectors take theirs, so closing the record batch leaves the batch alive.
-            try (ArrowRecordBatch recordBatch = MessageSerializer.deserializeRecordBatch(message, body)) {
+            try (ArrowRecordBatch recordBatch = deserialized) {
                 lastCompression = switch (recordBatch.getBodyCompression().getCodec()) {
                     case org.apache.arrow.flatbuf.CompressionType.LZ4_FRAME -> Compression.LZ4_FRAME;
                     case org.apache.arrow.flatbuf.CompressionType.ZSTD -> Compression.ZSTD;

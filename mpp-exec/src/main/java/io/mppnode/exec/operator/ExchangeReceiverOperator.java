@@ -53,7 +53,6 @@ public final class ExchangeReceiverOperator implements Operator {
         if (received == null) {
             return null;
         }
-        context.recordOutput(received.batch().getRowCount());
         return received.batch();
     }
 

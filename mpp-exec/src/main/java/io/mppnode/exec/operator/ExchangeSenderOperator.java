@@ -51,7 +51,6 @@ public final class ExchangeSenderOperator implements Operator {
 
     @Override
     public void addInput(VectorSchemaRoot batch) {
-        context.recordOutput(batch.getRowCount());
         blocked = writer.write(Ownership.moveTo(batch, taskAllocator));
     }
 
@@ -66,7 +65,10 @@ public final class ExchangeSenderOperator implements Operator {
             return;
         }
         finished = true;
-        blocked = writer.finish();
+        // The driver finishes a sink that may still wait for its last write: keep waiting for it.
+        CompletableFuture<Void> lastWrite = blocked;
+        CompletableFuture<Void> schemas = writer.finish();
+        blocked = lastWrite.isDone() ? schemas : CompletableFuture.allOf(lastWrite, schemas);
     }
 
     @Override
