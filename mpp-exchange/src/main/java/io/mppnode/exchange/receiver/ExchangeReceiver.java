@@ -247,8 +247,8 @@ public final class ExchangeReceiver implements AutoCloseable {
                 }
             }
             if (packet.error() != null) {
-                fail(new MppException(ErrorCode.REMOTE_TASK_FAILED, name + ": " + state.source.name() + " failed: "
-                        + packet.error().getMsg()), state);
+                // The sender's own code, as a local source's error keeps it.
+                fail(MppException.fromWire(packet.error(), name + ": " + state.source.name() + " failed"), state);
                 return;
             }
             if (packet.version() != PacketFormat.ARROW_IPC_V1 && (packet.version() != 0 || !packet.chunks().isEmpty())) {
@@ -266,7 +266,12 @@ public final class ExchangeReceiver implements AutoCloseable {
                     ChunkDecoder decoder = state.decoder(streamId);
                     ArrowBuf chunk = packet.chunks().get(i);
                     boolean hadSchema = decoder.schema() != null;
-                    VectorSchemaRoot batch = decoder.decode(chunk);
+                    VectorSchemaRoot batch;
+                    try {
+                        batch = decoder.decode(chunk);
+                    } catch (MppException e) {
+                        throw new MppException(e.code(), name + ": " + e.getMessage(), e);
+                    }
                     if (!hadSchema && decoder.schema() != null) {
                         checkSchema(state, decoder.schema());
                     }
@@ -533,8 +538,10 @@ public final class ExchangeReceiver implements AutoCloseable {
         }
 
         ChunkDecoder decoder(long streamId) {
+            // The decoder names the sender ("bad data packet from task 3 at ..."); the receiver's
+            // name goes in front when its error is reported.
             return decoders.computeIfAbsent(streamId, id -> new ChunkDecoder(allocator,
-                    name + ": " + source.name() + (id == 0 ? "" : " (stream " + id + ")")));
+                    source.name() + (id == 0 ? "" : " (stream " + id + ")")));
         }
 
         io.mppnode.exchange.codec.Compression lastCompression() {

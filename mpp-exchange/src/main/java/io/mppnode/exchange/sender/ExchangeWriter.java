@@ -104,20 +104,12 @@ public final class ExchangeWriter {
             throw new IllegalStateException("write after finish");
         }
         List<CompletableFuture<Void>> blocked = new ArrayList<>();
-        try {
-            switch (mode) {
-                case PASS_THROUGH -> {
-                    VectorSchemaRoot taken = batch;
-                    batch = null;
-                    send(0, new VectorSchemaRoot[] {taken}, new long[] {0}, blocked);
-                }
-                case BROADCAST -> broadcast(batch, blocked);
-                case HASH -> hash(batch, blocked);
-            }
-        } finally {
-            if (batch != null) {
-                batch.close();
-            }
+        // Each route takes the batch over and closes what it does not hand on, on every path:
+        // closing it here as well would free a batch a local tunnel still holds.
+        switch (mode) {
+            case PASS_THROUGH -> send(0, new VectorSchemaRoot[] {batch}, new long[] {0}, blocked);
+            case BROADCAST -> broadcast(batch, blocked);
+            case HASH -> hash(batch, blocked);
         }
         return blocked.isEmpty() ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.allOf(blocked.toArray(CompletableFuture[]::new));
@@ -157,24 +149,27 @@ public final class ExchangeWriter {
     private void broadcast(VectorSchemaRoot batch, List<CompletableFuture<Void>> blocked) {
         EncodedChunk encoded = null;
         int lastLocal = -1;
-        for (int i = 0; i < tunnels.size(); i++) {
-            if (tunnels.get(i).isLocal()) {
-                lastLocal = i;
-            } else if (encoded == null) {
-                encoded = encoder.encodeBatch(batch);
-            }
-        }
         try {
             for (int i = 0; i < tunnels.size(); i++) {
                 if (tunnels.get(i).isLocal()) {
-                    VectorSchemaRoot share = i == lastLocal ? batch : share(batch);
+                    lastLocal = i;
+                } else if (encoded == null) {
+                    encoded = encoder.encodeBatch(batch);
+                }
+            }
+            for (int i = 0; i < tunnels.size(); i++) {
+                if (tunnels.get(i).isLocal()) {
+                    VectorSchemaRoot share;
+                    if (i == lastLocal) {
+                        share = batch; // the last local tunnel takes the batch itself
+                        batch = null;
+                    } else {
+                        share = share(batch);
+                    }
                     track(local(i).write(LocalPacket.ofBatch(share, 0)), blocked);
                 } else {
                     track(remote(i).write(packet(i, List.of(encoded.retain()), new long[] {0})), blocked);
                 }
-            }
-            if (lastLocal >= 0) {
-                batch = null; // taken by the last local tunnel
             }
         } finally {
             if (encoded != null) {
@@ -187,8 +182,12 @@ public final class ExchangeWriter {
     }
 
     private void hash(VectorSchemaRoot batch, List<CompletableFuture<Void>> blocked) {
-        VectorSchemaRoot[] parts = partitioner.split(batch, partitionCount());
-        batch.close();
+        VectorSchemaRoot[] parts;
+        try {
+            parts = partitioner.split(batch, partitionCount());
+        } finally {
+            batch.close();
+        }
         try {
             for (int i = 0; i < tunnels.size(); i++) {
                 VectorSchemaRoot[] mine = new VectorSchemaRoot[streamCount];
@@ -214,11 +213,20 @@ public final class ExchangeWriter {
     private void send(int index, VectorSchemaRoot[] batches, long[] streamIds, List<CompletableFuture<Void>> blocked) {
         if (tunnels.get(index).isLocal()) {
             Tunnel<LocalPacket> tunnel = local(index);
-            for (int i = 0; i < batches.length; i++) {
-                if (batches[i] != null) {
-                    VectorSchemaRoot batch = batches[i];
-                    batches[i] = null;
-                    track(tunnel.write(LocalPacket.ofBatch(batch, streamIds[i])), blocked);
+            try {
+                for (int i = 0; i < batches.length; i++) {
+                    if (batches[i] != null) {
+                        VectorSchemaRoot batch = batches[i];
+                        batches[i] = null;
+                        track(tunnel.write(LocalPacket.ofBatch(batch, streamIds[i])), blocked);
+                    }
+                }
+            } finally {
+                // An aborted tunnel refuses the first batch: free the streams after it.
+                for (VectorSchemaRoot batch : batches) {
+                    if (batch != null) {
+                        batch.close();
+                    }
                 }
             }
             return;

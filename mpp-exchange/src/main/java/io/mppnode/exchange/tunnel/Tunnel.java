@@ -234,6 +234,11 @@ public final class Tunnel<P extends TunnelPacket> {
             listener.bufferedBytesChanged(-size);
             stream.send(packet);
             listener.packetSent(size);
+            if (state != State.CONNECTED) {
+                // A local receiver failed on the packet and cancelled from inside send: the
+                // tunnel is aborted (on this thread, the lock is reentrant) and abort did the rest.
+                return () -> {};
+            }
         }
         boolean finished = false;
         if (queue.isEmpty() && endQueued) {

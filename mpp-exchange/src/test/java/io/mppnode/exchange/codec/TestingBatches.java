@@ -33,13 +33,13 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * Batches with one nullable column of every Arrow type of the plan model, built from and read
  * back as plain Java values (Boolean, Integer, Long, Double, BigDecimal, String, LocalDate,
- * LocalDateTime; null is NULL).
+ * LocalDateTime; null is NULL). Public: the sender and receiver tests build their batches here too.
  */
-final class TestingBatches {
+public final class TestingBatches {
     private static final LocalDateTime EPOCH = LocalDateTime.of(1970, 1, 1, 0, 0);
 
     /** bool, int32, int64, float64, decimal(15, 2), decimal(38, 0), decimal(38, 10), utf8, date day, timestamp micro. */
-    static final Schema ALL_TYPES = new Schema(List.of(
+    public static final Schema ALL_TYPES = new Schema(List.of(
             field("flag", ArrowType.Bool.INSTANCE),
             field("quantity", new ArrowType.Int(32, true)),
             field("order_id", new ArrowType.Int(64, true)),
@@ -53,12 +53,12 @@ final class TestingBatches {
 
     private TestingBatches() {}
 
-    static Field field(String name, ArrowType type) {
+    public static Field field(String name, ArrowType type) {
         return new Field(name, FieldType.nullable(type), null);
     }
 
     /** A row of ALL_TYPES with every column set. */
-    static Object[] fullRow(int seed) {
+    public static Object[] fullRow(int seed) {
         return new Object[] {
             seed % 2 == 0,
             seed * 7 - 3,
@@ -119,11 +119,11 @@ final class TestingBatches {
     }
 
     /** A row of ALL_TYPES with every column NULL. */
-    static Object[] nullRow() {
+    public static Object[] nullRow() {
         return new Object[ALL_TYPES.getFields().size()];
     }
 
-    static VectorSchemaRoot batch(BufferAllocator allocator, Schema schema, List<Object[]> rows) {
+    public static VectorSchemaRoot batch(BufferAllocator allocator, Schema schema, List<Object[]> rows) {
         VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
         try {
             root.allocateNew();
@@ -141,7 +141,7 @@ final class TestingBatches {
     }
 
     /** The rows of a batch as Java values, one list per row, for equality assertions. */
-    static List<List<Object>> rows(VectorSchemaRoot root) {
+    public static List<List<Object>> rows(VectorSchemaRoot root) {
         List<List<Object>> rows = new ArrayList<>();
         for (int row = 0; row < root.getRowCount(); row++) {
             List<Object> values = new ArrayList<>();
@@ -154,7 +154,7 @@ final class TestingBatches {
     }
 
     /** The given rows in the form {@link #rows} returns them. */
-    static List<List<Object>> asLists(List<Object[]> rows) {
+    public static List<List<Object>> asLists(List<Object[]> rows) {
         return rows.stream()
                 .map(row -> Arrays.stream(row)
                         .map(value -> value instanceof BigDecimal decimal ? decimal.stripTrailingZeros() : value)

@@ -65,7 +65,10 @@ public final class ExchangeSenderOperator implements Operator {
             return;
         }
         finished = true;
-        blocked = writer.finish();
+        // The driver finishes a sink that may still wait for its last write: keep waiting for it.
+        CompletableFuture<Void> lastWrite = blocked;
+        CompletableFuture<Void> schemas = writer.finish();
+        blocked = lastWrite.isDone() ? schemas : CompletableFuture.allOf(lastWrite, schemas);
     }
 
     @Override

@@ -7,18 +7,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.codec.ChunkDecoder;
+import io.mppnode.exchange.codec.Compression;
+import io.mppnode.exchange.codec.EncodedChunk;
 import io.mppnode.exchange.codec.PacketFormat;
+import io.mppnode.exchange.packet.OutboundPacket;
+import io.mppnode.exchange.sender.ExchangeWriter;
 import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.exchange.tunnel.TunnelListener;
 import io.mppnode.exec.driver.Driver;
 import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.storage.TestingBatches;
 import io.mppnode.exec.storage.TestingTables;
-import io.mppnode.proto.Mpp.MPPDataPacket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -30,54 +35,60 @@ class ExchangeSenderOperatorTest {
     private static final List<String> COLUMNS = List.of("order_id", "customer", "price", "order_date");
 
     private RootAllocator allocator;
+    private BufferAllocator taskAllocator;
     private InMemoryTable table;
     private OperatorContext scanContext;
     private OperatorContext senderContext;
+    private final List<TestingPacketStream<OutboundPacket>> streams = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
         allocator = new RootAllocator();
+        taskAllocator = allocator.newChildAllocator("task", 0, Long.MAX_VALUE);
         table = TestingTables.orders(allocator, 10);
-        scanContext = new OperatorContext("table_scan_0", allocator);
-        senderContext = new OperatorContext("exchange_sender_1", allocator);
+        scanContext = new OperatorContext("table_scan_0", taskAllocator);
+        senderContext = new OperatorContext("exchange_sender_1", taskAllocator);
     }
 
     @AfterEach
     void tearDown() {
+        streams.forEach(TestingPacketStream::close);
         senderContext.close();
         scanContext.close();
+        assertThat(taskAllocator.getAllocatedMemory()).isZero();
+        taskAllocator.close();
         table.close();
+        assertThat(allocator.getAllocatedMemory()).isZero();
         allocator.close();
     }
 
     @Test
     void firstPacketCarriesTheSchemaChunkAndTheBatchChunk() {
         TableScanOperator scan = scan(4);
-        Tunnel tunnel = tunnel(1 << 20);
-        TestingPacketStream stream = new TestingPacketStream();
-        tunnel.connect(stream);
-        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, tunnel, scan.schema());
+        Tunnel<OutboundPacket> tunnel = tunnel(1 << 20);
+        TestingPacketStream<OutboundPacket> stream = connect(tunnel, new TestingPacketStream<>());
+        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, writer(tunnel, scan.schema()), taskAllocator);
 
         assertThat(sender.needsInput()).isTrue();
         sender.addInput(scan.getOutput());
         sender.addInput(scan.getOutput());
 
-        List<MPPDataPacket> packets = stream.packets();
+        List<OutboundPacket> packets = stream.packets();
         assertThat(packets).hasSize(2);
         assertThat(packets).allSatisfy(packet -> {
-            assertThat(packet.getVersion()).isEqualTo(PacketFormat.ARROW_IPC_V1);
-            assertThat(packet.hasError()).isFalse();
+            assertThat(packet.version()).isEqualTo(PacketFormat.ARROW_IPC_V1);
+            assertThat(packet.error()).isNull();
         });
-        assertThat(packets.get(0).getChunksCount()).isEqualTo(2);
-        assertThat(packets.get(1).getChunksCount()).isEqualTo(1);
-        // The operator took ownership of the batches and freed them.
+        assertThat(packets.get(0).chunks()).hasSize(2);
+        assertThat(packets.get(1).chunks()).hasSize(1);
+        // The operator took the batches over: they moved out of the scan's allocator.
         assertThat(scanContext.allocator().getAllocatedMemory()).isZero();
 
         ChunkDecoder decoder = new ChunkDecoder(allocator, "test");
-        assertThat(decoder.decode(packets.get(0).getChunks(0))).isNull();
+        assertThat(decode(decoder, packets.get(0).chunks().get(0))).isNull();
         assertThat(decoder.schema()).isEqualTo(scan.schema());
-        try (VectorSchemaRoot first = decoder.decode(packets.get(0).getChunks(1));
-                VectorSchemaRoot second = decoder.decode(packets.get(1).getChunks(0))) {
+        try (VectorSchemaRoot first = decode(decoder, packets.get(0).chunks().get(1));
+                VectorSchemaRoot second = decode(decoder, packets.get(1).chunks().get(0))) {
             assertThat(TestingBatches.rows(first)).isEqualTo(expectedOrders(0, 4, COLUMNS));
             assertThat(TestingBatches.rows(second)).isEqualTo(expectedOrders(4, 8, COLUMNS));
         }
@@ -93,10 +104,9 @@ class ExchangeSenderOperatorTest {
     @Test
     void finishWithoutInputStillSendsTheSchema() {
         Schema schema = scan(4).schema();
-        Tunnel tunnel = tunnel(1 << 20);
-        TestingPacketStream stream = new TestingPacketStream();
-        tunnel.connect(stream);
-        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, tunnel, schema);
+        Tunnel<OutboundPacket> tunnel = tunnel(1 << 20);
+        TestingPacketStream<OutboundPacket> stream = connect(tunnel, new TestingPacketStream<>());
+        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, writer(tunnel, schema), taskAllocator);
 
         sender.finish();
         sender.finish();
@@ -104,21 +114,21 @@ class ExchangeSenderOperatorTest {
         assertThat(sender.isFinished()).isTrue();
         assertThat(sender.needsInput()).isFalse();
         assertThat(stream.packets()).singleElement().satisfies(packet -> {
-            assertThat(packet.getVersion()).isEqualTo(PacketFormat.ARROW_IPC_V1);
-            assertThat(packet.getChunksCount()).isEqualTo(1);
+            assertThat(packet.version()).isEqualTo(PacketFormat.ARROW_IPC_V1);
+            assertThat(packet.chunks()).hasSize(1);
             ChunkDecoder decoder = new ChunkDecoder(allocator, "test");
-            assertThat(decoder.decode(packet.getChunks(0))).isNull();
+            assertThat(decode(decoder, packet.chunks().getFirst())).isNull();
             assertThat(decoder.schema()).isEqualTo(schema);
         });
+        sender.close();
     }
 
     @Test
     void blockedWhileTheTunnelIsOverItsBound() {
         TableScanOperator scan = scan(4);
-        Tunnel tunnel = tunnel(1);
-        TestingPacketStream stream = TestingPacketStream.notReady();
-        tunnel.connect(stream);
-        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, tunnel, scan.schema());
+        Tunnel<OutboundPacket> tunnel = tunnel(1);
+        TestingPacketStream<OutboundPacket> stream = connect(tunnel, TestingPacketStream.notReady());
+        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, writer(tunnel, scan.schema()), taskAllocator);
 
         sender.addInput(scan.getOutput());
 
@@ -136,30 +146,52 @@ class ExchangeSenderOperatorTest {
         assertThat(sender.isBlocked()).isDone();
         assertThat(sender.isFinished()).isTrue();
         assertThat(stream.packets()).hasSize(1);
+        sender.close();
     }
 
     @Test
     void abortedTunnelFailsTheWriteAndTheBatchIsStillFreed() {
         TableScanOperator scan = scan(4);
-        Tunnel tunnel = tunnel(1 << 20);
+        Tunnel<OutboundPacket> tunnel = tunnel(1 << 20);
         MppException cause = new MppException(ErrorCode.QUERY_CANCELLED, "cancelled");
         tunnel.abort(cause);
-        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, tunnel, scan.schema());
+        ExchangeSenderOperator sender = new ExchangeSenderOperator(senderContext, writer(tunnel, scan.schema()), taskAllocator);
 
         VectorSchemaRoot batch = scan.getOutput();
         assertThatThrownBy(() -> sender.addInput(batch)).isSameAs(cause);
         assertThat(scanContext.allocator().getAllocatedMemory()).isZero();
+        assertThat(taskAllocator.getAllocatedMemory()).isZero();
+        sender.close();
+    }
+
+    @Test
+    void batchesHeldByTheTunnelOutliveThePipelinesAllocators() {
+        // A receiver that has not connected yet: the packets wait in the tunnel.
+        Tunnel<OutboundPacket> tunnel = tunnel(1 << 20);
+        TableScanOperator scan = new TableScanOperator(new OperatorContext("table_scan_0", taskAllocator), table, COLUMNS, 4);
+        ExchangeSenderOperator sender = new ExchangeSenderOperator(new OperatorContext("exchange_sender_1", taskAllocator),
+                writer(tunnel, scan.schema()), taskAllocator);
+        try (Driver driver = new Driver(List.of(scan, sender))) {
+            assertThat(driver.process(TimeUnit.MINUTES.toNanos(1))).isDone();
+            assertThat(driver.isFinished()).isTrue();
+        }
+        // The operators' allocators closed without a leak: the waiting batches are the task's.
+        assertThat(tunnel.bufferedPackets()).isEqualTo(3);
+        assertThat(taskAllocator.getAllocatedMemory()).isPositive();
+
+        TestingPacketStream<OutboundPacket> stream = connect(tunnel, new TestingPacketStream<>());
+        tunnel.finish();
+        assertThat(receivedRows(stream)).isEqualTo(expectedOrders(0, 10, COLUMNS));
     }
 
     @Test
     void driverSendsTheWholeTableThroughTheTunnelAndWaitsForTheReceiver() {
         // The table's 10 rows in batches of 3, to a receiver that takes one packet at a time.
-        Tunnel tunnel = tunnel(1);
-        TestingPacketStream stream = TestingPacketStream.notReady();
-        tunnel.connect(stream);
-        TableScanOperator scan = new TableScanOperator(new OperatorContext("table_scan_0", allocator), table, COLUMNS, 3);
+        Tunnel<OutboundPacket> tunnel = tunnel(1);
+        TestingPacketStream<OutboundPacket> stream = connect(tunnel, TestingPacketStream.notReady());
+        TableScanOperator scan = new TableScanOperator(new OperatorContext("table_scan_0", taskAllocator), table, COLUMNS, 3);
         ExchangeSenderOperator sender = new ExchangeSenderOperator(
-                new OperatorContext("exchange_sender_1", allocator), tunnel, scan.schema());
+                new OperatorContext("exchange_sender_1", taskAllocator), writer(tunnel, scan.schema()), taskAllocator);
         try (Driver driver = new Driver(List.of(scan, sender))) {
             int waits = 0;
             CompletableFuture<Void> blocked;
@@ -177,19 +209,8 @@ class ExchangeSenderOperatorTest {
             assertThat(driver.summaries().getSummaries(1).getNumIterations()).isEqualTo(4);
         }
 
-        ChunkDecoder decoder = new ChunkDecoder(allocator, "test");
-        List<List<Object>> received = new ArrayList<>();
-        for (MPPDataPacket packet : stream.packets()) {
-            for (int chunk = 0; chunk < packet.getChunksCount(); chunk++) {
-                try (VectorSchemaRoot batch = decoder.decode(packet.getChunks(chunk))) {
-                    if (batch != null) {
-                        received.addAll(TestingBatches.rows(batch));
-                    }
-                }
-            }
-        }
         assertThat(stream.packets()).hasSize(4);
-        assertThat(received).isEqualTo(expectedOrders(0, 10, COLUMNS));
+        assertThat(receivedRows(stream)).isEqualTo(expectedOrders(0, 10, COLUMNS));
         assertThat(stream.isCompleted()).isTrue();
     }
 
@@ -197,7 +218,40 @@ class ExchangeSenderOperatorTest {
         return new TableScanOperator(scanContext, table, COLUMNS, batchRows);
     }
 
-    private static Tunnel tunnel(long bufferLimitBytes) {
-        return new Tunnel("tunnel to task -1", bufferLimitBytes, 1, TunnelListener.NONE);
+    private static Tunnel<OutboundPacket> tunnel(long bufferLimitBytes) {
+        return Tunnel.remote("tunnel to task -1", bufferLimitBytes, 1, TunnelListener.NONE);
+    }
+
+    private static ExchangeWriter writer(Tunnel<OutboundPacket> tunnel, Schema schema) {
+        return new ExchangeWriter(ExchangeWriter.Mode.PASS_THROUGH, List.of(tunnel), schema, Compression.NONE, 1, null);
+    }
+
+    private TestingPacketStream<OutboundPacket> connect(Tunnel<OutboundPacket> tunnel, TestingPacketStream<OutboundPacket> stream) {
+        streams.add(stream);
+        tunnel.connect(stream);
+        return stream;
+    }
+
+    /** Copies the chunk into Arrow memory (a receiver's one copy) and decodes it; null for the schema chunk. */
+    private VectorSchemaRoot decode(ChunkDecoder decoder, EncodedChunk chunk) {
+        try (ArrowBuf buffer = allocator.buffer(chunk.size())) {
+            chunk.copyTo(buffer.nioBuffer(0, Math.toIntExact(chunk.size())));
+            return decoder.decode(buffer.slice(0, chunk.size()));
+        }
+    }
+
+    private List<List<Object>> receivedRows(TestingPacketStream<OutboundPacket> stream) {
+        ChunkDecoder decoder = new ChunkDecoder(allocator, "test");
+        List<List<Object>> received = new ArrayList<>();
+        for (OutboundPacket packet : stream.packets()) {
+            for (EncodedChunk chunk : packet.chunks()) {
+                try (VectorSchemaRoot batch = decode(decoder, chunk)) {
+                    if (batch != null) {
+                        received.addAll(TestingBatches.rows(batch));
+                    }
+                }
+            }
+        }
+        return received;
     }
 }

@@ -1,30 +1,32 @@
 package io.mppnode.exec.operator;
 
 import io.mppnode.exchange.tunnel.PacketStream;
-import io.mppnode.proto.Mpp.MPPDataPacket;
+import io.mppnode.exchange.tunnel.TunnelPacket;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A transport end under the test's control: it is ready while it has credits (one per packet;
+ * A receiving end under the test's control: it is ready while it has credits (one per packet;
  * unlimited by default), records what it is sent, and fails the test on a send after the
- * stream was completed or on a second completion. The tunnel calls it under its own lock, the
- * test reads it after the call returned, so plain fields are enough.
+ * stream was completed or on a second completion. It owns the packets it was sent, as a real
+ * end does: {@link #close()} closes them.
  *
  * <p>A copy of mpp-exchange's test fixture of the same name: test classes do not cross modules.
+ *
+ * @param <P> the packet type
  */
-public final class TestingPacketStream implements PacketStream {
+public final class TestingPacketStream<P extends TunnelPacket> implements PacketStream<P>, AutoCloseable {
     private static final long UNLIMITED = Long.MAX_VALUE;
 
-    private final List<MPPDataPacket> packets = new ArrayList<>();
+    private final List<P> packets = new ArrayList<>();
     private long credits = UNLIMITED;
     private boolean completed;
 
     /** Ready for every packet, until {@link #setReady(boolean)} or {@link #allow(long)} says otherwise. */
     public TestingPacketStream() {}
 
-    public static TestingPacketStream notReady() {
-        TestingPacketStream stream = new TestingPacketStream();
+    public static <P extends TunnelPacket> TestingPacketStream<P> notReady() {
+        TestingPacketStream<P> stream = new TestingPacketStream<>();
         stream.setReady(false);
         return stream;
     }
@@ -44,8 +46,9 @@ public final class TestingPacketStream implements PacketStream {
     }
 
     @Override
-    public synchronized void send(MPPDataPacket packet) {
+    public synchronized void send(P packet) {
         if (completed) {
+            packet.close();
             throw new IllegalStateException("send after complete: " + packet);
         }
         packets.add(packet);
@@ -62,12 +65,18 @@ public final class TestingPacketStream implements PacketStream {
         completed = true;
     }
 
-    /** What was sent, in order. */
-    public synchronized List<MPPDataPacket> packets() {
+    /** What was sent, in order. The packets stay the stream's. */
+    public synchronized List<P> packets() {
         return List.copyOf(packets);
     }
 
     public synchronized boolean isCompleted() {
         return completed;
+    }
+
+    /** Closes every packet sent so far. */
+    @Override
+    public synchronized void close() {
+        packets.forEach(TunnelPacket::close);
     }
 }
