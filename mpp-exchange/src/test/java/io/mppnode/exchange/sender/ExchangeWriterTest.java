@@ -252,7 +252,7 @@ class ExchangeWriterTest {
     }
 
     @Test
-    void fineGrainedShuffleSendsPartitionPToTunnelPDividedByStreamCountAsStreamPModuloStreamCount() {
+    void fineGrainedShuffleSendsPartitionPToTunnelPModuloTunnelsAsStreamPDividedByTunnels() {
         Tunnel<OutboundPacket> first = remoteTunnel(0, UNBOUNDED);
         Tunnel<OutboundPacket> second = remoteTunnel(1, UNBOUNDED);
         TestingPartitioner partitioner = new TestingPartitioner(allocator, row -> (int) (long) (Long) row.get(0));
@@ -262,29 +262,31 @@ class ExchangeWriterTest {
         TestingPacketStream<OutboundPacket> secondStream = connect(second);
 
         writer.write(batch(0, 12)); // every partition gets rows
-        writer.write(batch(12, 14)); // partitions 0 and 1 only: tunnel 0, streams 0 and 1
-        writer.write(batch(16, 17)); // partition 4 only: tunnel 1, stream 1
+        writer.write(batch(12, 14)); // partitions 0 and 1 only: stream 0 of each tunnel
+        writer.write(batch(16, 17)); // partition 4 only: tunnel 0, stream 2
         writer.finish();
 
         assertThat(partitioner.partitionCounts()).containsExactly(6, 6, 6);
-        // One packet per tunnel per batch that had rows for it, stream_ids parallel to chunks;
-        // the first packet of each tunnel leads with one schema chunk per stream.
+        // Receiver-minor: partition p goes to tunnel p % 2 as stream p / 2. One packet per tunnel
+        // per batch that had rows for it, stream_ids parallel to chunks; the first packet of each
+        // tunnel leads with one schema chunk per stream.
         List<OutboundPacket> firstPackets = firstStream.packets();
-        assertThat(firstPackets).hasSize(2);
+        assertThat(firstPackets).hasSize(3);
         assertThat(streamIds(firstPackets.get(0))).containsExactly(0L, 1L, 2L, 0L, 1L, 2L);
         assertThat(firstPackets.get(0).chunks().subList(0, 3)).allSatisfy(chunk -> assertThat(chunk).isSameAs(firstPackets.get(0).chunks().getFirst()));
-        assertThat(streamIds(firstPackets.get(1))).containsExactly(0L, 1L);
+        assertThat(streamIds(firstPackets.get(1))).containsExactly(0L);
+        assertThat(streamIds(firstPackets.get(2))).containsExactly(2L);
         List<OutboundPacket> secondPackets = secondStream.packets();
         assertThat(secondPackets).hasSize(2);
         assertThat(streamIds(secondPackets.get(0))).containsExactly(0L, 1L, 2L, 0L, 1L, 2L);
-        assertThat(streamIds(secondPackets.get(1))).containsExactly(1L);
+        assertThat(streamIds(secondPackets.get(1))).containsExactly(0L);
 
         Map<Long, List<List<Object>>> firstRows = rowsByStream(firstPackets);
         Map<Long, List<List<Object>>> secondRows = rowsByStream(secondPackets);
         for (int partition = 0; partition < 6; partition++) {
             int p = partition;
-            Map<Long, List<List<Object>>> tunnelRows = partition / 3 == 0 ? firstRows : secondRows;
-            assertThat(tunnelRows.get((long) (partition % 3)))
+            Map<Long, List<List<Object>>> tunnelRows = partition % 2 == 0 ? firstRows : secondRows;
+            assertThat(tunnelRows.get((long) (partition / 2)))
                     .as("partition %d", partition)
                     .isEqualTo(rowsWhere(0, 17, id -> id % 6 == p && (id < 14 || id == 16)));
         }

@@ -19,7 +19,12 @@ import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.TestingTables;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.CompressionMode;
+import io.mppnode.proto.plan.ColumnRef;
 import io.mppnode.proto.plan.ExchangeReceiver;
+import io.mppnode.proto.plan.ExchangeSender;
+import io.mppnode.proto.plan.Expr;
+import io.mppnode.proto.plan.Field;
+import io.mppnode.proto.plan.Literal;
 import io.mppnode.proto.plan.ExchangeType;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Join;
@@ -171,45 +176,81 @@ class PlanValidatorTest {
                 .build();
         assertInvalid(plan(sender(passThrough(), join)), ErrorCode.NOT_SUPPORTED_YET,
                 "not supported yet: Join (executor 'join_1')");
-
-        Executor receiver = Executor.newBuilder().setExecutorId("exchange_receiver_1")
-                .setExchangeReceiver(ExchangeReceiver.newBuilder().addSenders(receiver(3)))
-                .build();
-        assertInvalid(plan(sender(passThrough(), receiver)), ErrorCode.NOT_SUPPORTED_YET,
-                "not supported yet: ExchangeReceiver (executor 'exchange_receiver_1')");
     }
 
     @Test
-    void refusesHashAndBroadcastSendersAsNotSupportedYet() {
+    void acceptsHashAndBroadcastSendersWithEveryCompressionAndFineGrainedStreams() {
+        ExchangeSender.Builder hash = passThrough().setType(ExchangeType.HASH).addReceivers(receiver(3))
+                .addPartitionKeys(column("order_id")).setFineGrainedStreamCount(4).setCompression(CompressionMode.ZSTD);
+        assertThat(validator.validate(plan(sender(hash, scan(ORDERS_ID, List.of("order_id", "quantity")))), NODE_LIMIT)).hasSize(2);
+        ExchangeSender.Builder broadcast = passThrough().setType(ExchangeType.BROADCAST).addReceivers(receiver(3))
+                .setCompression(CompressionMode.LZ4_FRAME);
+        assertThat(validator.validate(plan(sender(broadcast, scan(ORDERS_ID, List.of("order_id")))), NODE_LIMIT)).hasSize(1);
+    }
+
+    @Test
+    void refusesHashSendersWithoutKeysOrWithKeysThatAreNotInputColumns() {
         assertInvalid(plan(sender(passThrough().setType(ExchangeType.HASH), scan(ORDERS_ID, List.of("order_id")))),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: ExchangeSender of type HASH (executor '" + SENDER_ID + "')");
-        assertInvalid(plan(sender(passThrough().setType(ExchangeType.BROADCAST), scan(ORDERS_ID, List.of("order_id")))),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: ExchangeSender of type BROADCAST (executor '" + SENDER_ID + "')");
+                ErrorCode.INVALID_PLAN, "executor '" + SENDER_ID + "': a HASH ExchangeSender needs at least one partition key");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.HASH).addPartitionKeys(column("customer")),
+                        scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.UNKNOWN_COLUMN, "executor '" + SENDER_ID + "': partition key 'customer' is not a column of its input [order_id]");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.HASH).addPartitionKeys(
+                        Expr.newBuilder().setLiteral(Literal.getDefaultInstance())), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: a partition key other than a column reference (executor '" + SENDER_ID + "')");
     }
 
     @Test
-    void refusesCompressionAndFineGrainedShuffleAsNotSupportedYet() {
-        assertInvalid(plan(sender(passThrough().setCompression(CompressionMode.ZSTD), scan(ORDERS_ID, List.of("order_id")))),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: compression ZSTD (executor '" + SENDER_ID + "')");
-        assertInvalid(plan(sender(passThrough().setCompression(CompressionMode.LZ4_FRAME), scan(ORDERS_ID, List.of("order_id")))),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: compression LZ4_FRAME (executor '" + SENDER_ID + "')");
-        assertInvalid(plan(sender(passThrough().setFineGrainedStreamCount(4), scan(ORDERS_ID, List.of("order_id")))),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: fine-grained shuffle (executor '" + SENDER_ID + "')");
+    void refusesPartitionKeysAndFineGrainedStreamsOnSendersThatDoNotHash() {
+        assertInvalid(plan(sender(passThrough().addPartitionKeys(column("order_id")), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "partition keys are for HASH senders only, this one is PASS_THROUGH");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.BROADCAST).setFineGrainedStreamCount(4), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "fine-grained streams are for HASH senders only, this one is BROADCAST");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.HASH).addPartitionKeys(column("order_id"))
+                        .setFineGrainedStreamCount(PlanValidator.MAX_FINE_GRAINED_STREAMS + 1), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "fine_grained_stream_count 1025 is above the limit of 1024");
         // A stream count of 1 is the same as none.
         assertThat(validator.validate(plan(sender(passThrough().setFineGrainedStreamCount(1),
                 scan(ORDERS_ID, List.of("order_id")))), NODE_LIMIT)).hasSize(1);
     }
 
     @Test
+    void acceptsAReceiverAndRefusesOneWithoutSendersSchemaOrWithATwiceNamedSender() {
+        ExchangeReceiver.Builder receiving = ExchangeReceiver.newBuilder().addSenders(receiver(3)).addSenders(receiver(4))
+                .addSchema(Field.newBuilder().setName("order_id").setType(ColumnTypes.of(TypeKind.INT64)));
+        assertThat(validator.validate(plan(sender(passThrough(), receiverExecutor(receiving))), NODE_LIMIT))
+                .containsExactly(new ColumnSchema("order_id", ColumnTypes.of(TypeKind.INT64)));
+        assertInvalid(plan(sender(passThrough(), receiverExecutor(receiving.clone().clearSenders()))), ErrorCode.INVALID_PLAN,
+                "executor 'exchange_receiver_1': an ExchangeReceiver needs at least one sender");
+        assertInvalid(plan(sender(passThrough(), receiverExecutor(receiving.clone().clearSchema()))), ErrorCode.INVALID_PLAN,
+                "executor 'exchange_receiver_1': an ExchangeReceiver needs its schema (at least one column)");
+        assertInvalid(plan(sender(passThrough(), receiverExecutor(receiving.clone().addSenders(receiver(3))))), ErrorCode.INVALID_PLAN,
+                "executor 'exchange_receiver_1': sender task 3 is named twice");
+        assertInvalid(plan(sender(passThrough(), receiverExecutor(receiving.clone().addSchema(
+                        Field.newBuilder().setName("bad").setType(ColumnTypes.decimal(40, 2)))))), ErrorCode.INVALID_PLAN,
+                "executor 'exchange_receiver_1', column 'bad': decimal(40, 2) is out of range");
+    }
+
+    private static Executor receiverExecutor(ExchangeReceiver.Builder receiver) {
+        return Executor.newBuilder().setExecutorId("exchange_receiver_1").setExchangeReceiver(receiver).build();
+    }
+
+    private static Expr column(String name) {
+        return Expr.newBuilder().setColumn(ColumnRef.newBuilder().setName(name)).build();
+    }
+
+    @Test
     void refusesAPassThroughSenderWithoutExactlyOneReceiver() {
         assertInvalid(plan(sender(passThrough().clearReceivers(), scan(ORDERS_ID, List.of("order_id")))), ErrorCode.INVALID_PLAN,
-                "executor '" + SENDER_ID + "': a PASS_THROUGH ExchangeSender sends to exactly one receiver, found 0");
+                "executor '" + SENDER_ID + "': an ExchangeSender needs at least one receiver");
         assertInvalid(plan(sender(passThrough().addReceivers(receiver(2)), scan(ORDERS_ID, List.of("order_id")))),
                 ErrorCode.INVALID_PLAN,
                 "executor '" + SENDER_ID + "': a PASS_THROUGH ExchangeSender sends to exactly one receiver, found 2");
         // Two receivers with one task id are refused too, by the count (a pass-through sender takes one receiver).
         assertInvalid(plan(sender(passThrough().addReceivers(receiver(-1)), scan(ORDERS_ID, List.of("order_id")))),
                 ErrorCode.INVALID_PLAN, "sends to exactly one receiver, found 2");
+        assertInvalid(plan(sender(passThrough().setType(ExchangeType.BROADCAST).addReceivers(receiver(-1)), scan(ORDERS_ID, List.of("order_id")))),
+                ErrorCode.INVALID_PLAN, "receiver task -1 is named twice");
     }
 
     @Test
