@@ -39,6 +39,9 @@ import org.apache.arrow.memory.ArrowBuf;
  */
 final class InboundPacketParser {
     private static final int MAX_GROUP_DEPTH = 100;
+    /** What a varint is, for error messages only (built on failure, not per read). */
+    private static final int TAG = -1;
+    private static final int LENGTH_OF = 1 << 30;
 
     private final WireInput input;
     private final List<ArrowBuf> chunks = new ArrayList<>();
@@ -74,7 +77,7 @@ final class InboundPacketParser {
 
     private InboundPacket parseMessage() throws IOException {
         while (input.hasMore()) {
-            long tag = readVarint("field tag");
+            long tag = readVarint(TAG);
             int field = fieldNumber(tag);
             int wireType = (int) (tag & 7);
             if (field == DATA_FIELD && wireType == WIRE_LENGTH_DELIMITED) {
@@ -94,9 +97,9 @@ final class InboundPacketParser {
             } else if (field == STREAM_IDS_FIELD && wireType == WIRE_LENGTH_DELIMITED) {
                 readPackedStreamIds();
             } else if (field == STREAM_IDS_FIELD && wireType == WIRE_VARINT) {
-                addStreamId(readVarint("stream id"));
+                addStreamId(readVarint(STREAM_IDS_FIELD));
             } else if (field == VERSION_FIELD && wireType == WIRE_VARINT) {
-                version = readVarint("version");
+                version = readVarint(VERSION_FIELD);
             } else {
                 skipField(field, wireType, 0);
             }
@@ -120,7 +123,7 @@ final class InboundPacketParser {
         int length = readLength(STREAM_IDS_FIELD);
         long end = input.position() + length;
         while (input.position() < end) {
-            addStreamId(readVarint("stream id"));
+            addStreamId(readVarint(STREAM_IDS_FIELD));
         }
         if (input.position() != end) {
             throw malformed("a packed stream id runs past the end of stream_ids");
@@ -145,7 +148,7 @@ final class InboundPacketParser {
 
     private void skipField(int field, int wireType, int depth) throws IOException {
         switch (wireType) {
-            case WIRE_VARINT -> readVarint("field " + field);
+            case WIRE_VARINT -> readVarint(field);
             case WIRE_FIXED64 -> skipExactly(field, 8);
             case WIRE_LENGTH_DELIMITED -> skipExactly(field, readLength(field));
             case WIRE_FIXED32 -> skipExactly(field, 4);
@@ -163,7 +166,7 @@ final class InboundPacketParser {
             if (!input.hasMore()) {
                 throw malformed("group " + group + " is not closed before the end of the message");
             }
-            long tag = readVarint("field tag");
+            long tag = readVarint(TAG);
             int field = fieldNumber(tag);
             int wireType = (int) (tag & 7);
             if (wireType == WIRE_END_GROUP) {
@@ -192,7 +195,7 @@ final class InboundPacketParser {
 
     /** A length prefix, checked against what is left of the message (when known). */
     private int readLength(int field) throws IOException {
-        long length = readVarint("length of field " + field);
+        long length = readVarint(LENGTH_OF + field);
         long remaining = input.length() < 0 ? Long.MAX_VALUE : input.length() - input.position();
         if (length < 0 || length > Integer.MAX_VALUE || length > remaining) {
             throw malformed("field " + field + " claims " + Long.toUnsignedString(length) + " bytes but "
@@ -201,19 +204,34 @@ final class InboundPacketParser {
         return (int) length;
     }
 
-    private long readVarint(String what) throws IOException {
+    /** @param what {@link #TAG}, a field number, or {@link #LENGTH_OF} plus a field number: named only in errors */
+    private long readVarint(int what) throws IOException {
         long value = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             int next = input.read();
             if (next < 0) {
-                throw malformed("the varint of the " + what + " is cut short by the end of the message");
+                throw malformed("the varint of the " + varintName(what) + " is cut short by the end of the message");
             }
             value |= (long) (next & 0x7F) << shift;
             if ((next & 0x80) == 0) {
                 return value;
             }
         }
-        throw malformed("the varint of the " + what + " is longer than 10 bytes");
+        throw malformed("the varint of the " + varintName(what) + " is longer than 10 bytes");
+    }
+
+    private static String varintName(int what) {
+        if (what == TAG) {
+            return "field tag";
+        }
+        if (what >= LENGTH_OF) {
+            return "length of field " + (what - LENGTH_OF);
+        }
+        return switch (what) {
+            case STREAM_IDS_FIELD -> "stream id";
+            case VERSION_FIELD -> "version";
+            default -> "field " + what;
+        };
     }
 
     private MppException malformed(String problem) {

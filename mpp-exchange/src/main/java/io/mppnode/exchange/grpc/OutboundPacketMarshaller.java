@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.MethodDescriptor;
 import io.mppnode.exchange.packet.OutboundPacket;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.io.InputStream;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -27,9 +26,13 @@ public final class OutboundPacketMarshaller implements MethodDescriptor.Marshall
     private final LongAdder zeroCopyWrites = new LongAdder();
     private final LongAdder fallbackWrites = new LongAdder();
 
-    /** Send buffers come from Netty's default pooled allocator. */
+    /**
+     * Send buffers come from {@link ExchangeTransport#BUFFER_ALLOCATOR}: pooled like Netty's
+     * default allocator, in chunks large enough that a MiB-sized buffer does not make Netty
+     * free and re-create a chunk for every packet.
+     */
     public OutboundPacketMarshaller() {
-        this(PooledByteBufAllocator.DEFAULT);
+        this(ExchangeTransport.BUFFER_ALLOCATOR);
     }
 
     /** @param bufferAllocator where the direct send buffers come from (gRPC releases them once written) */

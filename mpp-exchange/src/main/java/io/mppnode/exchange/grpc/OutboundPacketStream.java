@@ -24,8 +24,8 @@ import java.util.Objects;
  *   <li>gRPC over Netty: one. The protobuf framing is written and every chunk segment copied
  *       from Arrow memory into one (pooled) direct Netty buffer of the packet's exact size
  *       (direct to direct, no {@code byte[]}); gRPC writes that buffer to the socket.
- *   <li>Any other target (in-process transport, gRPC compression, a test stream): through a
- *       small reused heap array, counted as a fallback.
+ *   <li>Any other target (in-process transport, gRPC compression, a test stream): through one
+ *       heap array of at most 8 KiB, refilled segment by segment; counted as a fallback.
  *   <li>{@link #read}: from the Arrow memory into the caller's array; {@link #readInto} copies
  *       direct to direct.
  * </ul>
@@ -55,7 +55,12 @@ final class OutboundPacketStream extends InputStream implements Drainable {
     public int drainTo(OutputStream target) throws IOException {
         requireNonNull(target, "target is null");
         try {
-            if (pieces == null && !released && size > 0 && NettyBufferChain.accepts(target)) {
+            if (size == 0 && !released) {
+                // An all-default packet is zero bytes: nothing to write (and an empty buffer in
+                // the chain would never be released: the framer skips the chain of an empty message).
+                return 0;
+            }
+            if (pieces == null && !released && NettyBufferChain.accepts(target)) {
                 return drainToBufferChain(target);
             }
             return drainThroughStream(target);
@@ -68,12 +73,15 @@ final class OutboundPacketStream extends InputStream implements Drainable {
         int length = Math.toIntExact(size);
         ByteBuf buffer = marshaller.bufferAllocator().directBuffer(length, length);
         try {
-            // One NIO view of the whole buffer: ByteBuffer.put(ByteBuffer) copies direct to
-            // direct (and heap to direct for the small metadata prefixes) with no temporary.
-            ByteBuffer view = buffer.nioBuffer(0, length);
+            // One NIO view of the whole buffer (Netty's internal one: no new view object):
+            // ByteBuffer.put(ByteBuffer) copies direct to direct, and heap to direct for the
+            // read-only metadata prefixes, with no temporary. (ByteBuf.writeBytes(ByteBuffer)
+            // would copy a read-only heap buffer through a temporary array.)
+            ByteBuffer view = buffer.internalNioBuffer(0, length);
+            int start = view.position();
             PacketWire.write(packet, new ByteBufferSink(view));
-            if (view.position() != length) {
-                throw new IllegalStateException("packet wrote " + view.position() + " bytes, expected " + length);
+            if (view.position() - start != length) {
+                throw new IllegalStateException("packet wrote " + (view.position() - start) + " bytes, expected " + length);
             }
             buffer.writerIndex(length);
             NettyBufferChain.append(target, buffer);
@@ -86,10 +94,11 @@ final class OutboundPacketStream extends InputStream implements Drainable {
     }
 
     private int drainThroughStream(OutputStream target) throws IOException {
-        if (released && pieces == null) {
+        if (released && position < size) {
             throw new IOException("the packet stream was already closed");
         }
         long before = position;
+        // One small array for the whole packet, refilled segment by segment.
         byte[] scratch = new byte[(int) Math.min(SCRATCH_SIZE, Math.max(1, size - position))];
         if (pieces == null) {
             StreamSink sink = new StreamSink(target, scratch);
@@ -186,7 +195,7 @@ final class OutboundPacketStream extends InputStream implements Drainable {
     /** Exact: the bytes left to read. */
     @Override
     public int available() {
-        return released && pieces == null ? 0 : (int) Math.min(Integer.MAX_VALUE, size - position);
+        return released ? 0 : (int) Math.min(Integer.MAX_VALUE, size - position);
     }
 
     /** Releases the packet (idempotent). */
@@ -195,19 +204,24 @@ final class OutboundPacketStream extends InputStream implements Drainable {
         release();
     }
 
-    /** Builds the pieces on the first read; false when nothing is left to read. */
+    /**
+     * Builds the pieces on the first read; false when nothing is left to read.
+     *
+     * @throws IOException when the stream was closed before its end (the pieces are views of
+     *     Arrow memory that is gone)
+     */
     private boolean preparePieces() throws IOException {
-        if (pieces == null) {
-            if (released) {
-                throw new IOException("the packet stream was already closed");
-            }
-            PieceSink sink = new PieceSink(size);
-            PacketWire.write(packet, sink);
-            pieces = sink.finish();
-        }
         if (position == size) {
             release();
             return false;
+        }
+        if (released) {
+            throw new IOException("the packet stream was already closed");
+        }
+        if (pieces == null) {
+            PieceSink sink = new PieceSink(size);
+            PacketWire.write(packet, sink);
+            pieces = sink.finish();
         }
         return true;
     }

@@ -16,14 +16,18 @@ import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * A real gRPC server over Netty on 127.0.0.1 (an ephemeral port) and a plaintext channel to it.
- * Either it serves {@code EstablishMPPConnection} with {@link OutboundPacket}s through
- * {@link ExchangeMethods} (sending only while the call is ready, as a production tunnel does),
- * or any given service (a stock one). Closing shuts both down, bounded.
+ * A real gRPC server over Netty on 127.0.0.1 (an ephemeral port) and plaintext channels to it:
+ * {@link #channel()} with the production receive settings ({@link ExchangeTransport}),
+ * {@link #stockChannel()} with gRPC's defaults (a stock client). Either it serves
+ * {@code EstablishMPPConnection} with {@link OutboundPacket}s through {@link ExchangeMethods},
+ * with the production send settings, sending only while the call is ready as a production
+ * tunnel does; or any given service with gRPC's default server settings (a stock server).
+ * Closing shuts everything down, bounded.
  */
 final class TestingExchangeServer implements AutoCloseable {
     /** Large enough for any packet the tests send. */
@@ -31,13 +35,15 @@ final class TestingExchangeServer implements AutoCloseable {
 
     private final Server server;
     private final ManagedChannel channel;
+    private final ManagedChannel stockChannel;
 
-    private TestingExchangeServer(ServerServiceDefinition service) throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(service)
-                .build()
-                .start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+    private TestingExchangeServer(ServerServiceDefinition service, boolean exchangeSettings) throws IOException {
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service);
+        server = (exchangeSettings ? ExchangeTransport.configureServer(builder) : builder).build().start();
+        channel = ExchangeTransport.configurePlaintextChannel(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()))
+                .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+                .build();
+        stockChannel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
                 .usePlaintext()
                 .maxInboundMessageSize(MAX_MESSAGE_SIZE)
                 .build();
@@ -54,32 +60,49 @@ final class TestingExchangeServer implements AutoCloseable {
                 .addMethod(ExchangeMethods.establishMppConnectionServer(marshaller),
                         ServerCalls.asyncServerStreamingCall((request, observer) -> new ReadySender(observer, packets.apply(request)).start()))
                 .build();
-        return new TestingExchangeServer(service);
+        return new TestingExchangeServer(service, true);
     }
 
+    /** A stock server: the service under gRPC's default settings. */
     static TestingExchangeServer serving(BindableService service) throws IOException {
-        return new TestingExchangeServer(service.bindService());
+        return new TestingExchangeServer(service.bindService(), false);
     }
 
+    /** A stock server: the service under gRPC's default settings. */
     static TestingExchangeServer serving(ServerServiceDefinition service) throws IOException {
-        return new TestingExchangeServer(service);
+        return new TestingExchangeServer(service, false);
     }
 
+    /** A channel with the production receive settings. */
     ManagedChannel channel() {
         return channel;
     }
 
+    /** A channel with gRPC's default settings, as a stock client has. */
+    ManagedChannel stockChannel() {
+        return stockChannel;
+    }
+
+    /** Shuts down, waiting at most 10 seconds for each part before forcing it. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         channel.shutdown();
+        stockChannel.shutdown();
         server.shutdown();
-        if (!channel.awaitTermination(10, TimeUnit.SECONDS)) {
+        try {
+            for (ManagedChannel each : List.of(channel, stockChannel)) {
+                if (!each.awaitTermination(10, TimeUnit.SECONDS)) {
+                    each.shutdownNow();
+                }
+            }
+            if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             channel.shutdownNow();
-            channel.awaitTermination(10, TimeUnit.SECONDS);
-        }
-        if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+            stockChannel.shutdownNow();
             server.shutdownNow();
-            server.awaitTermination(10, TimeUnit.SECONDS);
         }
     }
 

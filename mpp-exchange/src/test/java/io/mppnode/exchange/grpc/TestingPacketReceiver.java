@@ -32,17 +32,27 @@ final class TestingPacketReceiver extends ClientCall.Listener<InboundPacket> {
      * it: it is closed right after) and returns the call's final status, waiting at most a minute.
      */
     static Status receiveAll(Channel channel, InboundPacketMarshaller marshaller, Consumer<InboundPacket> consumer) throws Exception {
+        return receiveAll(channel, marshaller, request(), consumer);
+    }
+
+    static Status receiveAll(Channel channel, InboundPacketMarshaller marshaller, EstablishMPPConnectionRequest request,
+            Consumer<InboundPacket> consumer) throws Exception {
         TestingPacketReceiver receiver = new TestingPacketReceiver(channel, marshaller, consumer);
         receiver.call.start(receiver, new Metadata());
-        receiver.call.sendMessage(request());
+        receiver.call.sendMessage(request);
         receiver.call.halfClose();
         receiver.call.request(1);
         return receiver.closed.get(1, TimeUnit.MINUTES);
     }
 
     static EstablishMPPConnectionRequest request() {
+        return request(1);
+    }
+
+    /** A request whose sender task id is {@code senderTaskId} (a test server may read it as a parameter). */
+    static EstablishMPPConnectionRequest request(long senderTaskId) {
         return EstablishMPPConnectionRequest.newBuilder()
-                .setSenderMeta(TaskMeta.newBuilder().setStartTs(1).setTaskId(1).setAddress("sender"))
+                .setSenderMeta(TaskMeta.newBuilder().setStartTs(1).setTaskId(senderTaskId).setAddress("sender"))
                 .setReceiverMeta(TaskMeta.newBuilder().setStartTs(1).setTaskId(2).setAddress("receiver"))
                 .build();
     }
