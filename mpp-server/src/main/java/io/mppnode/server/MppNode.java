@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
+import io.mppnode.exchange.grpc.ExchangeTransport;
 import io.mppnode.exchange.grpc.GrpcExchangeConnector;
 import io.mppnode.exchange.metrics.ExchangeMetrics;
 import io.micrometer.core.instrument.Gauge;
@@ -106,7 +107,7 @@ public final class MppNode implements AutoCloseable {
             SampleTables.load(catalog, rootAllocator);
         }
         String listen = config.listenAddress();
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(NodeConfig.host(listen), NodeConfig.port(listen)))
+        server = ExchangeTransport.configureServer(NettyServerBuilder.forAddress(new InetSocketAddress(NodeConfig.host(listen), NodeConfig.port(listen))))
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .addService(ServerInterceptors.intercept(new TikvService(tasks, coordinators).definition(), new RpcMetricsInterceptor(meters)))

@@ -50,7 +50,7 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
             };
         }
         ClientCall<EstablishMPPConnectionRequest, InboundPacket> call =
-                channel.newCall(ExchangeMethods.establishForReceiver(allocator), CallOptions.DEFAULT);
+                channel.newCall(ExchangeMethods.establishMppConnectionClient(allocator), CallOptions.DEFAULT);
         Call state = new Call(call, listener);
         call.start(state, new Metadata());
         call.sendMessage(EstablishMPPConnectionRequest.newBuilder()

@@ -6,7 +6,10 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.grpc.MethodDescriptor;
 import io.mppnode.exchange.grpc.ExchangeMethods;
+import io.mppnode.exchange.grpc.OutboundPacketMarshaller;
+import io.mppnode.exchange.packet.OutboundPacket;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
 import io.mppnode.proto.Mpp.CancelTaskResponse;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
@@ -29,6 +32,7 @@ import io.mppnode.server.task.MppVersions;
 public final class TikvService extends TikvGrpc.TikvImplBase {
     private final MppTaskManager tasks;
     private final CoordinatorRegistry coordinators;
+    private final OutboundPacketMarshaller marshaller = new OutboundPacketMarshaller();
 
     public TikvService(MppTaskManager tasks, CoordinatorRegistry coordinators) {
         this.tasks = requireNonNull(tasks, "tasks is null");
@@ -53,16 +57,23 @@ public final class TikvService extends TikvGrpc.TikvImplBase {
      * method name and wire format, so stock clients read it).
      */
     public ServerServiceDefinition definition() {
+        MethodDescriptor<EstablishMPPConnectionRequest, OutboundPacket> establish =
+                ExchangeMethods.establishMppConnectionServer(marshaller);
         ServerServiceDefinition generated = bindService();
         ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(generated.getServiceDescriptor().getName());
         for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
-            if (!method.getMethodDescriptor().getFullMethodName().equals(ExchangeMethods.ESTABLISH_FOR_SENDER.getFullMethodName())) {
+            if (!method.getMethodDescriptor().getFullMethodName().equals(establish.getFullMethodName())) {
                 builder.addMethod(method);
             }
         }
-        builder.addMethod(ExchangeMethods.ESTABLISH_FOR_SENDER, ServerCalls.asyncServerStreamingCall(
+        builder.addMethod(establish, ServerCalls.asyncServerStreamingCall(
                 (request, response) -> tasks.establish(request, new GrpcReceiverStream(response))));
         return builder.build();
+    }
+
+    /** The send-side marshaller, whose counters tell how packets were written (zero-copy or fallback). */
+    public OutboundPacketMarshaller marshaller() {
+        return marshaller;
     }
 
     @Override
