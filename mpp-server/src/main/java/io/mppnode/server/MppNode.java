@@ -7,6 +7,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import io.mppnode.exchange.grpc.ExchangeTransport;
 import io.mppnode.exchange.grpc.GrpcExchangeConnector;
+import io.mppnode.exchange.grpc.OutboundPacketMarshaller;
 import io.mppnode.exchange.metrics.ExchangeMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -65,6 +66,7 @@ public final class MppNode implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final CoordinatorRegistry coordinators = new CoordinatorRegistry();
     private final MppTaskManager tasks;
+    private final TikvService service;
     private Server server;
     private MetricsHttpServer metricsServer;
     private volatile String address;
@@ -79,6 +81,7 @@ public final class MppNode implements AutoCloseable {
         this.tasks = new MppTaskManager(config, rootAllocator, catalog, workers, timer,
                 new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters, () -> address,
                 new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters));
+        this.service = new TikvService(tasks, coordinators);
         Gauge.builder("mpp.memory.used", rootAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
                 .description("Arrow memory in use on this node").register(meters);
         Gauge.builder("mpp.memory.limit", rootAllocator, BufferAllocator::getLimit).baseUnit("bytes")
@@ -110,7 +113,7 @@ public final class MppNode implements AutoCloseable {
         server = ExchangeTransport.configureServer(NettyServerBuilder.forAddress(new InetSocketAddress(NodeConfig.host(listen), NodeConfig.port(listen))))
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
-                .addService(ServerInterceptors.intercept(new TikvService(tasks, coordinators).definition(), new RpcMetricsInterceptor(meters)))
+                .addService(ServerInterceptors.intercept(service.definition(), new RpcMetricsInterceptor(meters)))
                 .build()
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
@@ -123,6 +126,11 @@ public final class MppNode implements AutoCloseable {
                 metricsServer == null ? "off" : "http://" + NodeConfig.host(config.metricsAddress()) + ":" + metricsServer.port() + "/metrics",
                 config.dataDir().toAbsolutePath(), config.workerThreads(), config.memoryLimitBytes(),
                 catalog.tables().isEmpty() ? "none" : catalog.tables().stream().map(t -> t.name() + " (id " + t.id() + ")").toList());
+    }
+
+    /** The marshaller of the data packets this node sends: its counters say how they were written. */
+    public OutboundPacketMarshaller exchangeMarshaller() {
+        return service.marshaller();
     }
 
     public NodeConfig config() {

@@ -95,6 +95,9 @@ class ExchangeClusterTest {
             };
             assertThat(scrape(first)).containsPattern("mpp_exchange_sent_packets_total\\{compression=\"" + tag + "\"[^}]*} [1-9]");
             assertThat(scrape(second)).containsPattern("mpp_exchange_received_packets_total\\{compression=\"" + tag + "\"[^}]*} [1-9]");
+            // Every packet went out through the zero-copy route: one copy into Netty's buffers.
+            assertThat(first.node().exchangeMarshaller().zeroCopyWrites()).isPositive();
+            assertThat(first.node().exchangeMarshaller().fallbackWrites()).isZero();
         }
     }
 
