@@ -36,8 +36,9 @@ import org.apache.arrow.vector.compression.CompressionUtil;
  */
 final class Lz4FrameCodec extends AbstractCompressionCodec {
     /**
-     * The block size we write: 4 MiB blocks compress a few percent faster and smaller than
-     * 64 KiB ones (fewer hash-table resets, fewer block headers); see ChunkCodecBenchmark.
+     * The block size we write, as Arrow Java's stock codec does. Measured with
+     * ChunkCodecBenchmark on lineitem-like batches against 64 KiB blocks: the same encode speed,
+     * decode about 10% faster, a slightly better ratio (2.35 against 2.30), fewer block headers.
      */
     static final int BLOCK_SIZE = 4 << 20;
 
@@ -95,11 +96,12 @@ final class Lz4FrameCodec extends AbstractCompressionCodec {
     protected ArrowBuf doCompress(BufferAllocator allocator, ArrowBuf uncompressed) {
         long length = uncompressed.writerIndex();
         long blocks = (length + blockSize - 1) / blockSize;
-        // Room for every block stored as is, plus the largest expansion of one block: every
-        // block then compresses with the full LZ4 bound free (no limited-output mode, no
-        // failure), yet the buffer is never much larger than the input.
+        // Room for every block stored as is, plus the largest expansion of one block (the
+        // first is the longest): every block then compresses with the full LZ4 bound free (no
+        // limited-output mode, no failure), yet the buffer is never much larger than the input.
+        int longestBlock = (int) Math.min(blockSize, length);
         long capacity = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH + MINIMAL_HEADER + blocks * 4 + length + END_MARK
-                + (COMPRESSOR.maxCompressedLength(blockSize) - blockSize);
+                + (COMPRESSOR.maxCompressedLength(longestBlock) - longestBlock);
         ArrowBuf compressed = allocator.buffer(capacity);
         try {
             long out = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH;
