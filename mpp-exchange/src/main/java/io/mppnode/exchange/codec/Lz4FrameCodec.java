@@ -17,8 +17,10 @@ import org.apache.arrow.vector.compression.CompressionUtil;
 /**
  * Arrow IPC body compression with the LZ4 frame format, done by lz4-java's JNI block codec
  * straight on Arrow memory (direct views of the buffers: no {@code byte[]}, no stream). Arrow's
- * stock codec goes through commons-compress and three heap copies, which makes it the slowest
- * part of an exchange.
+ * stock codec goes through commons-compress and heap copies: on a 1 MiB lineitem-like batch
+ * (ChunkCodecBenchmark) it encodes at about 0.2 MB/s and decodes at about 65 MB/s, this codec
+ * at about 1.2 GB/s and 3 to 6 GB/s. The price is ratio: LZ4's fast matcher (the one Arrow C++
+ * uses by default) gives 2.3 where commons-compress's slower search gives 2.9.
  *
  * <p>Compression writes one standard frame per buffer: independent blocks of {@value #BLOCK_SIZE}
  * bytes, no checksums (the transport has its own), a block that does not shrink stored as is.
