@@ -17,8 +17,10 @@ import org.apache.arrow.vector.compression.CompressionUtil;
 /**
  * Arrow IPC body compression with the LZ4 frame format, done by lz4-java's JNI block codec
  * straight on Arrow memory (direct views of the buffers: no {@code byte[]}, no stream). Arrow's
- * stock codec goes through commons-compress and three heap copies, which makes it the slowest
- * part of an exchange.
+ * stock codec goes through commons-compress and heap copies: on a 1 MiB lineitem-like batch
+ * (ChunkCodecBenchmark) it encodes at about 0.2 MB/s and decodes at about 65 MB/s, this codec
+ * at about 1.2 GB/s and 3 to 6 GB/s. The price is ratio: LZ4's fast matcher (the one Arrow C++
+ * uses by default) gives 2.3 where commons-compress's slower search gives 2.9.
  *
  * <p>Compression writes one standard frame per buffer: independent blocks of {@value #BLOCK_SIZE}
  * bytes, no checksums (the transport has its own), a block that does not shrink stored as is.
@@ -36,8 +38,9 @@ import org.apache.arrow.vector.compression.CompressionUtil;
  */
 final class Lz4FrameCodec extends AbstractCompressionCodec {
     /**
-     * The block size we write: 4 MiB blocks compress a few percent faster and smaller than
-     * 64 KiB ones (fewer hash-table resets, fewer block headers); see ChunkCodecBenchmark.
+     * The block size we write, as Arrow Java's stock codec does. Measured with
+     * ChunkCodecBenchmark on lineitem-like batches against 64 KiB blocks: the same encode speed,
+     * decode about 10% faster, a slightly better ratio (2.35 against 2.30), fewer block headers.
      */
     static final int BLOCK_SIZE = 4 << 20;
 
@@ -95,11 +98,12 @@ final class Lz4FrameCodec extends AbstractCompressionCodec {
     protected ArrowBuf doCompress(BufferAllocator allocator, ArrowBuf uncompressed) {
         long length = uncompressed.writerIndex();
         long blocks = (length + blockSize - 1) / blockSize;
-        // Room for every block stored as is, plus the largest expansion of one block: every
-        // block then compresses with the full LZ4 bound free (no limited-output mode, no
-        // failure), yet the buffer is never much larger than the input.
+        // Room for every block stored as is, plus the largest expansion of one block (the
+        // first is the longest): every block then compresses with the full LZ4 bound free (no
+        // limited-output mode, no failure), yet the buffer is never much larger than the input.
+        int longestBlock = (int) Math.min(blockSize, length);
         long capacity = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH + MINIMAL_HEADER + blocks * 4 + length + END_MARK
-                + (COMPRESSOR.maxCompressedLength(blockSize) - blockSize);
+                + (COMPRESSOR.maxCompressedLength(longestBlock) - longestBlock);
         ArrowBuf compressed = allocator.buffer(capacity);
         try {
             long out = CompressionUtil.SIZE_OF_UNCOMPRESSED_LENGTH;

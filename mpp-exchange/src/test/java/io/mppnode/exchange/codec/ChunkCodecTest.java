@@ -447,6 +447,17 @@ class ChunkCodecTest {
     }
 
     @Test
+    void compressedBufferOfASmallInputIsSmall() {
+        // The chunk holds the compressed buffers until it is released: a 1000-byte input must
+        // not hold a buffer sized for a 4 MiB block (the allocator rounds to a power of two).
+        byte[] data = "lineitem 17 deposits sleep; ".repeat(40).substring(0, 1000).getBytes(StandardCharsets.US_ASCII);
+        try (ArrowBuf compressed = new Lz4FrameCodec().compress(allocator, arrowBuf(data))) {
+            assertThat(compressed.capacity()).isLessThanOrEqualTo(2048);
+            assertThat(compressed.writerIndex()).isLessThan(200);
+        }
+    }
+
+    @Test
     void incompressibleBufferIsSentAsIs() {
         // Arrow's convention for a buffer that does not shrink: length -1, then the raw bytes.
         byte[] data = randomText(100_000, 12).getBytes(StandardCharsets.US_ASCII);
