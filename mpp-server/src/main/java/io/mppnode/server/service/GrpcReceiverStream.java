@@ -2,9 +2,9 @@ package io.mppnode.server.service;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.packet.OutboundPacket;
+import io.mppnode.server.task.AttachableReceiverStream;
 import io.mppnode.server.task.ReceiverStream;
 
 /**
@@ -12,17 +12,13 @@ import io.mppnode.server.task.ReceiverStream;
  * handlers are registered at once, before the handler returns (as gRPC requires), and are
  * routed to the tunnel once the call is attached to one.
  */
-final class GrpcReceiverStream implements ReceiverStream<OutboundPacket> {
+final class GrpcReceiverStream extends AttachableReceiverStream<OutboundPacket> {
     private final ServerCallStreamObserver<OutboundPacket> call;
-    private final Object lock = new Object();
-    private Tunnel<OutboundPacket> tunnel;
-    private Runnable onCancelledBeforeAttach;
-    private boolean cancelled;
 
     GrpcReceiverStream(StreamObserver<OutboundPacket> observer) {
         this.call = (ServerCallStreamObserver<OutboundPacket>) observer;
-        call.setOnReadyHandler(this::onReady);
-        call.setOnCancelHandler(this::onCancel);
+        call.setOnReadyHandler(this::ready);
+        call.setOnCancelHandler(this::cancelled);
     }
 
     @Override
@@ -55,57 +51,5 @@ final class GrpcReceiverStream implements ReceiverStream<OutboundPacket> {
     @Override
     public void complete() {
         call.onCompleted();
-    }
-
-    @Override
-    public void attach(Tunnel<OutboundPacket> target) {
-        boolean wasCancelled;
-        synchronized (lock) {
-            tunnel = target;
-            wasCancelled = cancelled;
-        }
-        if (wasCancelled) {
-            target.onReceiverGone();
-        } else {
-            // A ready event may have come between connect and attach.
-            target.onReady();
-        }
-    }
-
-    @Override
-    public void onCancelledBeforeAttach(Runnable action) {
-        boolean runNow;
-        synchronized (lock) {
-            onCancelledBeforeAttach = action;
-            runNow = cancelled && tunnel == null;
-        }
-        if (runNow) {
-            action.run();
-        }
-    }
-
-    private void onReady() {
-        Tunnel<OutboundPacket> target;
-        synchronized (lock) {
-            target = tunnel;
-        }
-        if (target != null) {
-            target.onReady();
-        }
-    }
-
-    private void onCancel() {
-        Tunnel<OutboundPacket> target;
-        Runnable action;
-        synchronized (lock) {
-            cancelled = true;
-            target = tunnel;
-            action = onCancelledBeforeAttach;
-        }
-        if (target != null) {
-            target.onReceiverGone();
-        } else if (action != null) {
-            action.run();
-        }
     }
 }
