@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 3)
 @Fork(1)
 public class ExchangeBenchmark {
@@ -70,6 +70,21 @@ public class ExchangeBenchmark {
     /** Batches per operation, about 1 MiB each. */
     @Param("64")
     public int batchCount;
+
+    /**
+     * REMOTE only: the server call's on-ready threshold in bytes
+     * ({@code ServerCallStreamObserver.setOnReadyThreshold}); 0 keeps gRPC's default (32 KiB),
+     * as the node does today. Flight sets 10 MiB.
+     */
+    @Param("0")
+    public int readyThreshold;
+
+    /**
+     * REMOTE only: the receiving channel's HTTP/2 flow-control window in bytes; 0 keeps gRPC's
+     * default (1 MiB, auto-tuned by BDP pings), as the node's channel pool does today.
+     */
+    @Param("16777216")
+    public int flowControlWindow;
 
     private BufferAllocator root;
     private ExchangeBatches batches;
@@ -96,8 +111,8 @@ public class ExchangeBenchmark {
         long bufferBytes = NodeConfig.defaults().tunnelBufferBytes();
         mover = switch (contender) {
             case LOCAL -> new LocalExchangeContender(batches, root, bufferBytes);
-            case REMOTE_1 -> new RemoteExchangeContender(batches, root, bufferBytes, 1);
-            case REMOTE_4 -> new RemoteExchangeContender(batches, root, bufferBytes, 4);
+            case REMOTE_1 -> new RemoteExchangeContender(batches, root, bufferBytes, 1, readyThreshold, flowControlWindow);
+            case REMOTE_4 -> new RemoteExchangeContender(batches, root, bufferBytes, 4, readyThreshold, flowControlWindow);
             case FLIGHT -> new FlightContender(batches, root);
             case SOCKET -> new SocketContender(batches, root);
         };

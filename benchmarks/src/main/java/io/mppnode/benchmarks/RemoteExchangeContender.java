@@ -49,19 +49,17 @@ import org.apache.arrow.memory.BufferAllocator;
  * (as the node's channel pool: one channel per peer) reads every stream and the benchmark
  * thread polls and closes the batches.
  *
+ * <p>{@code readyThreshold} (when positive) sets the calls' on-ready threshold and
+ * {@code flowControlWindow} (when positive) the channel's HTTP/2 window, for measuring what
+ * deeper transport buffers bring; the node keeps gRPC's defaults for both.
+ *
  * <p>With {@code streams} > 1 there are that many tunnels and calls at once, stream {@code s}
  * carrying the batches {@code s, s + streams, ...}, merged by the one receiver.
  */
 final class RemoteExchangeContender implements ExchangeContender {
-    /**
-     * The receiving channel's HTTP/2 window. A fixed window turns off gRPC's BDP auto-tuning;
-     * 16 MiB holds a few 1 MiB packets in flight per connection, so the window is not what
-     * limits a loopback stream.
-     */
-    static final int FLOW_CONTROL_WINDOW = 16 << 20;
-
     private final ExchangeBatches batches;
     private final int streams;
+    private final int readyThreshold;
     private final long bufferBytes;
     private final BufferAllocator receiverAllocator;
     private final ExecutorService senders;
@@ -75,9 +73,11 @@ final class RemoteExchangeContender implements ExchangeContender {
     private final String address;
     private final GrpcExchangeConnector connector;
 
-    RemoteExchangeContender(ExchangeBatches batches, BufferAllocator parent, long bufferBytes, int streams) throws IOException {
+    RemoteExchangeContender(ExchangeBatches batches, BufferAllocator parent, long bufferBytes, int streams, int readyThreshold,
+            int flowControlWindow) throws IOException {
         this.batches = batches;
         this.streams = streams;
+        this.readyThreshold = readyThreshold;
         this.bufferBytes = bufferBytes;
         this.receiverAllocator = parent.newChildAllocator("remote receiver", 0, Long.MAX_VALUE);
         this.senders = Executors.newFixedThreadPool(streams, ExchangeBenchmark.threads("bench-remote-sender-"));
@@ -94,11 +94,15 @@ final class RemoteExchangeContender implements ExchangeContender {
                 .build()
                 .start();
         this.address = "127.0.0.1:" + ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
-        this.channel = NettyChannelBuilder.forTarget(address)
+        NettyChannelBuilder channelBuilder = NettyChannelBuilder.forTarget(address)
                 .usePlaintext()
-                .flowControlWindow(FLOW_CONTROL_WINDOW)
-                .maxInboundMessageSize(Integer.MAX_VALUE)
-                .build();
+                .maxInboundMessageSize(Integer.MAX_VALUE);
+        if (flowControlWindow > 0) {
+            // A fixed window (which turns gRPC's BDP auto-tuning off): 16 MiB by default holds
+            // a few 1 MiB packets in flight, so the window is not what limits a loopback stream.
+            channelBuilder.flowControlWindow(flowControlWindow);
+        }
+        this.channel = channelBuilder.build();
         this.connector = new GrpcExchangeConnector(target -> channel);
     }
 
@@ -109,6 +113,9 @@ final class RemoteExchangeContender implements ExchangeContender {
         if (tunnel == null) {
             call.onError(Status.NOT_FOUND.withDescription("no tunnel from task " + request.getSenderMeta().getTaskId()).asRuntimeException());
             return;
+        }
+        if (readyThreshold > 0) {
+            call.setOnReadyThreshold(readyThreshold);
         }
         call.setOnReadyHandler(tunnel::onReady);
         call.setOnCancelHandler(tunnel::onReceiverGone);
