@@ -80,10 +80,10 @@ public class ExchangeBenchmark {
     public int readyThreshold;
 
     /**
-     * REMOTE only: the receiving channel's HTTP/2 flow-control window in bytes; 0 keeps gRPC's
-     * default (1 MiB, auto-tuned by BDP pings), as the node's channel pool does today.
+     * REMOTE only: the receiving channel's HTTP/2 flow-control window in bytes; 0 keeps the
+     * node's transport settings ({@code ExchangeTransport}: a 4 MiB window).
      */
-    @Param("16777216")
+    @Param("0")
     public int flowControlWindow;
 
     private BufferAllocator root;

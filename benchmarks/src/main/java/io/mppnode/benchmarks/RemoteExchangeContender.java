@@ -6,6 +6,8 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.mppnode.exchange.grpc.ExchangeTransport;
+import io.mppnode.exchange.grpc.OutboundPacketMarshaller;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -40,7 +42,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * REMOTE_n: the exchange between two nodes over loopback gRPC, as the node runs it. A real Netty
- * gRPC server on 127.0.0.1 serves {@link ExchangeMethods#ESTABLISH_FOR_SENDER}: its handler
+ * gRPC server on 127.0.0.1 serves EstablishMPPConnection with the node's zero-copy packet
+ * marshaller and transport settings ({@link ExchangeTransport}): its handler
  * connects the call to the waiting {@link Tunnel#remote} tunnel through an adapter like the
  * node's {@code GrpcReceiverStream} (ready and cancel handlers registered before it returns,
  * sending only while the call is ready). Each tunnel is fed by an {@code ExchangeWriter}
@@ -51,7 +54,7 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>{@code readyThreshold} (when positive) sets the calls' on-ready threshold and
  * {@code flowControlWindow} (when positive) the channel's HTTP/2 window, for measuring what
- * deeper transport buffers bring; the node keeps gRPC's defaults for both.
+ * other transport buffers bring; by default both are the node's.
  *
  * <p>With {@code streams} > 1 there are that many tunnels and calls at once, stream {@code s}
  * carrying the batches {@code s, s + streams, ...}, merged by the one receiver.
@@ -85,21 +88,19 @@ final class RemoteExchangeContender implements ExchangeContender {
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 ExchangeBenchmark.threads("bench-rpc-"));
         ServerServiceDefinition service = ServerServiceDefinition.builder(TikvGrpc.SERVICE_NAME)
-                .addMethod(ExchangeMethods.ESTABLISH_FOR_SENDER, ServerCalls.asyncServerStreamingCall(this::establish))
+                .addMethod(ExchangeMethods.establishMppConnectionServer(new OutboundPacketMarshaller()),
+                        ServerCalls.asyncServerStreamingCall(this::establish))
                 .build();
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        this.server = ExchangeTransport.configureServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .addService(service)
                 .build()
                 .start();
         this.address = "127.0.0.1:" + ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
-        NettyChannelBuilder channelBuilder = NettyChannelBuilder.forTarget(address)
-                .usePlaintext()
+        NettyChannelBuilder channelBuilder = ExchangeTransport.configurePlaintextChannel(NettyChannelBuilder.forTarget(address))
                 .maxInboundMessageSize(Integer.MAX_VALUE);
         if (flowControlWindow > 0) {
-            // A fixed window (which turns gRPC's BDP auto-tuning off): 16 MiB by default holds
-            // a few 1 MiB packets in flight, so the window is not what limits a loopback stream.
             channelBuilder.flowControlWindow(flowControlWindow);
         }
         this.channel = channelBuilder.build();
