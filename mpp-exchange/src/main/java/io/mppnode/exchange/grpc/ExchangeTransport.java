@@ -2,6 +2,12 @@ package io.mppnode.exchange.grpc;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
+import io.mppnode.proto.TikvGrpc;
+import java.util.concurrent.Executor;
+
 import io.grpc.netty.InternalNettyChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
@@ -65,10 +71,24 @@ public final class ExchangeTransport {
 
     private ExchangeTransport() {}
 
-    /** Settings for a server that sends data packets ({@code EstablishMPPConnection}). */
+    /**
+     * Settings for a server that sends data packets ({@code EstablishMPPConnection}). The
+     * callbacks of that one method (the handler, which attaches the call to its tunnel, and the
+     * ready and cancel handlers, which drain or abort it) run on the transport's event loop
+     * instead of hopping to the server's executor: they never block, and the hop (a selector
+     * wake-up per packet) measured about a third of a loopback stream's throughput. Every
+     * other method keeps the server's executor.
+     */
     public static NettyServerBuilder configureServer(NettyServerBuilder builder) {
         requireNonNull(builder, "builder is null");
+        String establish = TikvGrpc.getEstablishMPPConnectionMethod().getFullMethodName();
         return builder
+                .callExecutor(new ServerCallExecutorSupplier() {
+                    @Override
+                    public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata metadata) {
+                        return call.getMethodDescriptor().getFullMethodName().equals(establish) ? Runnable::run : null;
+                    }
+                })
                 .withChildOption(ChannelOption.ALLOCATOR, BUFFER_ALLOCATOR)
                 .withChildOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(WRITE_BUFFER_LOW, WRITE_BUFFER_HIGH));
     }
