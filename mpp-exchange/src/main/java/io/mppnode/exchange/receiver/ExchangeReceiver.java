@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.codec.ChunkDecoder;
+import io.mppnode.exchange.codec.Compression;
 import io.mppnode.exchange.codec.PacketFormat;
 import io.mppnode.exchange.metrics.ExchangeMetrics;
 import io.mppnode.exchange.packet.InboundPacket;
@@ -202,9 +203,6 @@ public final class ExchangeReceiver implements AutoCloseable {
         }
         dropped.forEach(entry -> entry.batch.batch().close());
         cancelAll("the receiver " + name + " was closed");
-        for (SourceState state : states) {
-            state.closeDecoders();
-        }
     }
 
     // ----- remote sources -----
@@ -260,6 +258,7 @@ public final class ExchangeReceiver implements AutoCloseable {
                 throw state.bad(packet.streamIdCount() + " stream_ids for " + chunkCount + " chunks");
             }
             List<ReceivedBatch> batches = new ArrayList<>();
+            Compression compression = Compression.NONE;
             try {
                 for (int i = 0; i < chunkCount; i++) {
                     long streamId = packet.streamIdCount() == 0 ? 0 : packet.streamId(i);
@@ -276,10 +275,11 @@ public final class ExchangeReceiver implements AutoCloseable {
                         checkSchema(state, decoder.schema());
                     }
                     if (batch != null) {
+                        compression = decoder.lastCompression();
                         batches.add(new ReceivedBatch(rename(batch), state.index, streamId));
                     }
                 }
-                metrics.packetReceived(state.lastCompression(), packet.wireSize());
+                metrics.packetReceived(compression, packet.wireSize());
                 offer(state, batches, packet.data(), true);
             } catch (RuntimeException e) {
                 batches.forEach(batch -> batch.batch().close());
@@ -465,7 +465,6 @@ public final class ExchangeReceiver implements AutoCloseable {
                 wake = notEmpty;
             }
         }
-        state.closeDecoders();
         if (wake != null) {
             wake.complete(null);
         }
@@ -530,7 +529,6 @@ public final class ExchangeReceiver implements AutoCloseable {
         boolean ended;
         boolean localSchemaChecked;
         int attempts;
-        io.mppnode.exchange.codec.Compression lastCompression = io.mppnode.exchange.codec.Compression.NONE;
 
         SourceState(int index, ExchangeSource source) {
             this.index = index;
@@ -542,17 +540,6 @@ public final class ExchangeReceiver implements AutoCloseable {
             // name goes in front when its error is reported.
             return decoders.computeIfAbsent(streamId, id -> new ChunkDecoder(allocator,
                     source.name() + (id == 0 ? "" : " (stream " + id + ")")));
-        }
-
-        io.mppnode.exchange.codec.Compression lastCompression() {
-            for (ChunkDecoder decoder : decoders.values()) {
-                lastCompression = decoder.lastCompression();
-            }
-            return lastCompression;
-        }
-
-        void closeDecoders() {
-            // Decoders hold no Arrow memory: nothing to free.
         }
 
         MppException bad(String problem) {
