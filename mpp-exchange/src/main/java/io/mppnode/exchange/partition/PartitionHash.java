@@ -51,10 +51,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * same value <em>and scale</em>, whatever their precision. What does not: an integer and a float
  * or a decimal of the same number (5, 5.0, 5.00), or decimals of different scales (1.5 in
  * decimal(5, 1) and 1.50 in decimal(5, 2)) — a plan joining those casts its keys to one type
- * first. A date hashes as the int64 of its day number; no plan joins a date with an integer, so
- * that coincidence is harmless. Values that are not equal may collide; that only affects balance.
- * The NULL value of a row is whatever its validity bit says; the bytes under a NULL slot are never
- * read into the hash. Nothing depends on how rows are split into batches or vectors are sliced.
+ * first. A date hashes as the int64 of its day number and a bool as 0 or 1; no plan joins those
+ * with integers, so these coincidences are harmless. Values that are not equal may collide; that
+ * only affects balance. A value is NULL when its validity bit is clear (or its column is of the
+ * Null type); whatever bytes lie under a NULL slot do not affect the hash. Nothing depends on how
+ * rows are split into batches or how vectors are sliced.
  *
  * <p>Hashing is vectorized: {@link #hashRows} computes one column's value hashes into a
  * {@code long[]} in one loop per column (the type is resolved when the hash is created), then
