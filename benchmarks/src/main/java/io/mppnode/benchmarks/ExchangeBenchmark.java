@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 5, time = 2)
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 3)
 @Fork(1)
 public class ExchangeBenchmark {
@@ -131,18 +131,32 @@ public class ExchangeBenchmark {
         return rows;
     }
 
+    /** Fails on the first leak found; the root is checked only when its children were clean (else it leaks by consequence). */
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
+        Exception failure = null;
         try {
             if (mover != null) {
                 mover.close();
             }
-        } finally {
+        } catch (Exception e) {
+            failure = e;
+        }
+        try {
             if (batches != null) {
                 batches.close();
             }
-            closeChecked(root);
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
         }
+        if (failure != null) {
+            throw failure;
+        }
+        closeChecked(root);
     }
 
     // ----- shared by the contenders -----
