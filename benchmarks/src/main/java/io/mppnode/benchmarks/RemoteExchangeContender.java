@@ -65,6 +65,7 @@ final class RemoteExchangeContender implements ExchangeContender {
     private final int readyThreshold;
     private final long bufferBytes;
     private final BufferAllocator receiverAllocator;
+    private final BufferAllocator wireAllocator;
     private final ExecutorService senders;
     private final ExecutorService rpcExecutor;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(ExchangeBenchmark.threads("bench-timer-"));
@@ -83,12 +84,13 @@ final class RemoteExchangeContender implements ExchangeContender {
         this.readyThreshold = readyThreshold;
         this.bufferBytes = bufferBytes;
         this.receiverAllocator = parent.newChildAllocator("remote receiver", 0, Long.MAX_VALUE);
+        this.wireAllocator = parent.newChildAllocator("remote wire", 0, Long.MAX_VALUE);
         this.senders = Executors.newFixedThreadPool(streams, ExchangeBenchmark.threads("bench-remote-sender-"));
         // As the node: a fixed pool of max(2, cores) threads runs the server's handlers.
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 ExchangeBenchmark.threads("bench-rpc-"));
         ServerServiceDefinition service = ServerServiceDefinition.builder(TikvGrpc.SERVICE_NAME)
-                .addMethod(ExchangeMethods.establishMppConnectionServer(new OutboundPacketMarshaller()),
+                .addMethod(ExchangeMethods.establishMppConnectionServer(new OutboundPacketMarshaller(wireAllocator)),
                         ServerCalls.asyncServerStreamingCall(this::establish))
                 .build();
         this.server = ExchangeTransport.configureServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)))
@@ -178,6 +180,7 @@ final class RemoteExchangeContender implements ExchangeContender {
         ExchangeBenchmark.stop(rpcExecutor);
         ExchangeBenchmark.stop(timer);
         ExchangeBenchmark.closeChecked(receiverAllocator);
+        ExchangeBenchmark.closeChecked(wireAllocator);
     }
 
     /** A server call as the receiving end of a tunnel, like the node's GrpcReceiverStream. */

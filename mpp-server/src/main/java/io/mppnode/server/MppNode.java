@@ -58,6 +58,8 @@ public final class MppNode implements AutoCloseable {
 
     private final NodeConfig config;
     private final BufferAllocator rootAllocator;
+    /** Chunk memory of sent packets that the transport has yet to write (see OutboundPacketMarshaller). */
+    private final BufferAllocator wireAllocator;
     private final Catalog catalog = new Catalog();
     private final ExecutorService workers;
     private final ExecutorService rpcExecutor;
@@ -75,17 +77,20 @@ public final class MppNode implements AutoCloseable {
     private MppNode(NodeConfig config) {
         this.config = requireNonNull(config, "config is null");
         this.rootAllocator = new RootAllocator(config.memoryLimitBytes());
+        this.wireAllocator = rootAllocator.newChildAllocator("exchange wire", 0, Long.MAX_VALUE);
         this.workers = Executors.newFixedThreadPool(config.workerThreads(), threads("mpp-worker-"));
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("mpp-rpc-"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("mpp-timer-"));
         this.tasks = new MppTaskManager(config, rootAllocator, catalog, workers, timer,
                 new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters, () -> address,
                 new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters));
-        this.service = new TikvService(tasks, coordinators);
+        this.service = new TikvService(tasks, coordinators, new OutboundPacketMarshaller(wireAllocator));
         Gauge.builder("mpp.memory.used", rootAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
                 .description("Arrow memory in use on this node").register(meters);
         Gauge.builder("mpp.memory.limit", rootAllocator, BufferAllocator::getLimit).baseUnit("bytes")
                 .description("Arrow memory limit of this node").register(meters);
+        Gauge.builder("mpp.exchange.wire.bytes", wireAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
+                .description("Arrow memory of sent packets not yet written to the network").register(meters);
         new JvmThreadMetrics().bindTo(meters);
     }
 
@@ -246,6 +251,8 @@ public final class MppNode implements AutoCloseable {
         rpcExecutor.shutdownNow();
         catalog.close();
         try {
+            // After the server terminated: the transport released every packet it held.
+            wireAllocator.close();
             rootAllocator.close();
         } catch (IllegalStateException e) {
             log.error("memory was not released at shutdown: {}", e.getMessage());

@@ -43,7 +43,7 @@ public final class ChunkEncoder {
 
     public EncodedChunk encodeSchema(Schema schema) {
         ByteBuffer metadata = MessageSerializer.serializeMetadata(schema, IpcOption.DEFAULT);
-        return new EncodedChunk(new ByteBuffer[] {prefix(metadata)}, null);
+        return new EncodedChunk(new ByteBuffer[] {prefix(metadata)}, List.of(), null);
     }
 
     /** Encodes one batch (which may have no rows). The caller still owns {@code batch}. */
@@ -66,7 +66,7 @@ public final class ChunkEncoder {
                 position += place.getSize();
             }
             pad(segments, position, recordBatch.computeBodyLength());
-            return new EncodedChunk(segments.toArray(ByteBuffer[]::new), recordBatch);
+            return new EncodedChunk(segments.toArray(ByteBuffer[]::new), buffers, recordBatch);
         } catch (RuntimeException e) {
             recordBatch.close();
             throw e;

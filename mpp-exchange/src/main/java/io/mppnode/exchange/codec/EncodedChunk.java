@@ -3,7 +3,10 @@ package io.mppnode.exchange.codec;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * One Arrow IPC encapsulated message, ready to send: a small heap prefix (continuation token,
@@ -20,15 +23,18 @@ public final class EncodedChunk {
 
     private final ByteBuffer[] segments;
     private final long size;
+    private final List<ArrowBuf> memory;
     private final AutoCloseable owner;
     private final AtomicInteger references = new AtomicInteger(1);
 
     /**
      * @param segments read-only views; the chunk is their concatenation
+     * @param memory the Arrow buffers the direct segments are views of (empty when none)
      * @param owner closed by the last release (null when nothing needs freeing)
      */
-    EncodedChunk(ByteBuffer[] segments, AutoCloseable owner) {
+    EncodedChunk(ByteBuffer[] segments, List<ArrowBuf> memory, AutoCloseable owner) {
         this.segments = requireNonNull(segments, "segments is null");
+        this.memory = List.copyOf(memory);
         long total = 0;
         for (ByteBuffer segment : segments) {
             total += segment.remaining();
@@ -65,6 +71,39 @@ public final class EncodedChunk {
         for (ByteBuffer segment : segments) {
             target.put(segment.duplicate());
         }
+    }
+
+    /**
+     * Takes a reference to the Arrow memory behind the segments on behalf of {@code allocator}
+     * (Arrow's {@code ReferenceManager.retain(buffer, allocator)}: the same memory, no copy),
+     * adding one {@link ArrowBuf} per buffer to {@code into}; closing those drops the
+     * references. The segment views stay valid while they are held, even after the chunk was
+     * released, and once the chunk's own allocator let go of the memory its accounting moves
+     * to {@code allocator}. This is how a transport keeps the bytes it still has to write
+     * without holding up the task that produced them. Nothing is added for a chunk without
+     * Arrow memory (a schema).
+     *
+     * @param allocator must share the chunk memory's root allocator
+     * @throws IllegalStateException when the chunk was already freed
+     */
+    public void retainMemory(BufferAllocator allocator, List<ArrowBuf> into) {
+        requireNonNull(allocator, "allocator is null");
+        if (references.get() <= 0) {
+            throw new IllegalStateException("chunk already released");
+        }
+        for (ArrowBuf buffer : memory) {
+            into.add(buffer.getReferenceManager().retain(buffer, allocator));
+        }
+    }
+
+    /** Whether {@link #retainMemory} can hand this chunk's memory to {@code allocator} (they share a root). */
+    public boolean memorySharesRoot(BufferAllocator allocator) {
+        for (ArrowBuf buffer : memory) {
+            if (buffer.getReferenceManager().getAllocator().getRoot() != allocator.getRoot()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Adds a reference. @throws IllegalStateException when the chunk was already freed */

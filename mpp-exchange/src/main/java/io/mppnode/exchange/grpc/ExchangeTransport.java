@@ -13,6 +13,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 
@@ -103,6 +104,7 @@ public final class ExchangeTransport {
     public static NettyChannelBuilder configurePlaintextChannel(NettyChannelBuilder builder) {
         requireNonNull(builder, "builder is null");
         builder.withOption(ChannelOption.ALLOCATOR, BUFFER_ALLOCATOR)
+                .withOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, 256 << 10, 4 << 20))
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_SIZE);
         InternalNettyChannelBuilder.setProtocolNegotiatorFactory(builder, LargeFrameNegotiator.factory(MAX_FRAME_SIZE));

@@ -7,6 +7,7 @@ import io.mppnode.exchange.packet.OutboundPacket;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.InputStream;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Writes {@link OutboundPacket}s as {@code mpp.MPPDataPacket} protobuf bytes for the sending
@@ -23,6 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class OutboundPacketMarshaller implements MethodDescriptor.Marshaller<OutboundPacket> {
     private final ByteBufAllocator bufferAllocator;
+    private final BufferAllocator wireAllocator;
+    private final LongAdder inPlaceWrites = new LongAdder();
     private final LongAdder zeroCopyWrites = new LongAdder();
     private final LongAdder fallbackWrites = new LongAdder();
 
@@ -32,12 +35,29 @@ public final class OutboundPacketMarshaller implements MethodDescriptor.Marshall
      * free and re-create a chunk for every packet.
      */
     public OutboundPacketMarshaller() {
-        this(ExchangeTransport.BUFFER_ALLOCATOR);
+        this(ExchangeTransport.BUFFER_ALLOCATOR, null);
     }
 
-    /** @param bufferAllocator where the direct send buffers come from (gRPC releases them once written) */
-    public OutboundPacketMarshaller(ByteBufAllocator bufferAllocator) {
+    /**
+     * A marshaller that sends chunk bodies from Arrow memory without copying them (see
+     * {@link WirePacketBuffer}): until Netty wrote them, the bytes are held by references in
+     * {@code wireAllocator}, so the producing task can end (and close its allocator) at once.
+     * Close {@code wireAllocator} only after the transport terminated.
+     *
+     * @param wireAllocator shares the root allocator of the packets' memory (packets from
+     *     another root are copied)
+     */
+    public OutboundPacketMarshaller(BufferAllocator wireAllocator) {
+        this(ExchangeTransport.BUFFER_ALLOCATOR, requireNonNull(wireAllocator, "wireAllocator is null"));
+    }
+
+    /**
+     * @param bufferAllocator where the direct send buffers come from (gRPC releases them once written)
+     * @param wireAllocator null to copy every packet into one direct buffer; else as {@link #OutboundPacketMarshaller(BufferAllocator)}
+     */
+    public OutboundPacketMarshaller(ByteBufAllocator bufferAllocator, BufferAllocator wireAllocator) {
         this.bufferAllocator = requireNonNull(bufferAllocator, "bufferAllocator is null");
+        this.wireAllocator = wireAllocator;
     }
 
     @Override
@@ -51,9 +71,14 @@ public final class OutboundPacketMarshaller implements MethodDescriptor.Marshall
         throw new UnsupportedOperationException("an OutboundPacket is only written; parse with InboundPacketMarshaller");
     }
 
-    /** Packets handed to gRPC's Netty transport as one direct buffer. */
+    /** Packets handed to gRPC's Netty transport as one direct buffer (the chunk bodies copied once, direct to direct). */
     public long zeroCopyWrites() {
         return zeroCopyWrites.sum();
+    }
+
+    /** Packets handed to gRPC's Netty transport with their large chunk buffers in place: no copy of them at all. */
+    public long inPlaceWrites() {
+        return inPlaceWrites.sum();
     }
 
     /** Packets written through an output stream (in-process transport, gRPC compression, tests). */
@@ -63,6 +88,14 @@ public final class OutboundPacketMarshaller implements MethodDescriptor.Marshall
 
     ByteBufAllocator bufferAllocator() {
         return bufferAllocator;
+    }
+
+    BufferAllocator wireAllocator() {
+        return wireAllocator;
+    }
+
+    void countInPlaceWrite() {
+        inPlaceWrites.increment();
     }
 
     void countZeroCopyWrite() {

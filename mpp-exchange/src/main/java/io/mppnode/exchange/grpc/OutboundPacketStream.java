@@ -21,7 +21,11 @@ import java.util.Objects;
  *
  * <p>Copies on each route:
  * <ul>
- *   <li>gRPC over Netty: one. The protobuf framing is written and every chunk segment copied
+ *   <li>gRPC over Netty, with a wire allocator: none for the chunk bodies. Their buffers of
+ *       16 KiB or more go to the socket from the Arrow memory itself, held by the wire
+ *       allocator until Netty wrote them; the framing, metadata and small buffers are copied
+ *       into one pooled direct buffer ({@link WirePacketBuffer}).
+ *   <li>gRPC over Netty without one (or a packet with nothing that large): one. The protobuf framing is written and every chunk segment copied
  *       from Arrow memory into one (pooled) direct Netty buffer of the packet's exact size
  *       (direct to direct, no {@code byte[]}); gRPC writes that buffer to the socket.
  *   <li>Any other target (in-process transport, gRPC compression, a test stream): through one
@@ -71,6 +75,19 @@ final class OutboundPacketStream extends InputStream implements Drainable {
 
     private int drainToBufferChain(OutputStream target) {
         int length = Math.toIntExact(size);
+        if (marshaller.wireAllocator() != null) {
+            ByteBuf composite = WirePacketBuffer.compose(packet, length, marshaller.bufferAllocator(), marshaller.wireAllocator());
+            if (composite != null) {
+                try {
+                    NettyBufferChain.append(target, composite);
+                } catch (RuntimeException | Error e) {
+                    composite.release();
+                    throw e;
+                }
+                marshaller.countInPlaceWrite();
+                return length;
+            }
+        }
         ByteBuf buffer = marshaller.bufferAllocator().directBuffer(length, length);
         try {
             // One NIO view of the whole buffer (Netty's internal one: no new view object):

@@ -25,7 +25,8 @@ import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The zero-copy claim, held by a number: moving over 256 MiB of Arrow batches through a real
@@ -45,9 +46,12 @@ class ExchangeAllocationTest {
             new Field("id", FieldType.nullable(new ArrowType.Int(64, true)), null),
             new Field("amount", FieldType.nullable(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)), null)));
 
-    @Test
-    void heapAllocatedWhileMovingBatchesStaysUnderTwoPercentOfThePayload() throws Exception {
+    /** @param inPlace send as the node does (chunk buffers from Arrow memory), or through one copy into a Netty buffer */
+    @ParameterizedTest(name = "in place: {0}")
+    @ValueSource(booleans = {true, false})
+    void heapAllocatedWhileMovingBatchesStaysUnderTwoPercentOfThePayload(boolean inPlace) throws Exception {
         try (BufferAllocator senderAllocator = new RootAllocator();
+                BufferAllocator wire = senderAllocator.newChildAllocator("wire", 0, Long.MAX_VALUE);
                 BufferAllocator receiverAllocator = new RootAllocator()) {
             ChunkEncoder encoder = new ChunkEncoder(Compression.NONE);
             EncodedChunk schema = encoder.encodeSchema(SCHEMA);
@@ -56,7 +60,7 @@ class ExchangeAllocationTest {
                 batch = encoder.encodeBatch(root);
             }
             try {
-                OutboundPacketMarshaller sender = new OutboundPacketMarshaller();
+                OutboundPacketMarshaller sender = inPlace ? new OutboundPacketMarshaller(wire) : new OutboundPacketMarshaller();
                 InboundPacketMarshaller receiver = new InboundPacketMarshaller(receiverAllocator);
                 try (TestingExchangeServer server = TestingExchangeServer.serving(sender,
                         request -> new Packets(schema, batch, request.getSenderMeta().getTaskId()))) {
@@ -72,13 +76,15 @@ class ExchangeAllocationTest {
                     double ratio = (double) allocated / payload;
                     System.out.printf("heap allocated %,d bytes for %,d bytes of payload (%d packets of %,d bytes): %.4f%% (%,d bytes per packet)%n",
                             allocated, payload, MEASURED_PACKETS, batch.size(), ratio * 100, allocated / MEASURED_PACKETS);
-                    System.out.printf("send: %d zero-copy, %d fallback; receive: %d wrapped, %d copied, %d streamed%n",
-                            sender.zeroCopyWrites(), sender.fallbackWrites(),
+                    System.out.printf("send: %d in place, %d one copy, %d fallback; receive: %d wrapped, %d copied, %d streamed%n",
+                            sender.inPlaceWrites(), sender.zeroCopyWrites(), sender.fallbackWrites(),
                             receiver.wrappedChunks(), receiver.copiedChunks(), receiver.streamedChunks());
 
                     assertThat(batches).isEqualTo(MEASURED_PACKETS);
                     assertThat(payload).isGreaterThanOrEqualTo(256L << 20);
                     assertThat(sender.fallbackWrites()).isZero();
+                    assertThat(inPlace ? sender.inPlaceWrites() : sender.zeroCopyWrites())
+                            .as("batch packets sent by the route under test").isGreaterThanOrEqualTo(MEASURED_PACKETS);
                     assertThat(ratio).as("heap bytes allocated per payload byte").isLessThan(MAX_HEAP_PER_PAYLOAD_BYTE);
                 }
             } finally {

@@ -3,9 +3,11 @@ package io.mppnode.exchange.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -26,11 +28,14 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -75,7 +80,7 @@ class ExchangeLoopbackTest {
         long chunks = packets.stream().mapToLong(packet -> packet.chunks().size()).sum();
         // Send buffers from a pool without thread caches, so its counts show every buffer returned.
         PooledByteBufAllocator sendBuffers = new PooledByteBufAllocator(true, 0, 1, 8192, 11, 0, 0, false);
-        OutboundPacketMarshaller sender = new OutboundPacketMarshaller(sendBuffers);
+        OutboundPacketMarshaller sender = new OutboundPacketMarshaller(sendBuffers, null);
         InboundPacketMarshaller receiver = new InboundPacketMarshaller(receiverAllocator);
         ChunkDecoder decoder = new ChunkDecoder(receiverAllocator, "loopback sender");
         List<List<Object>> received = new ArrayList<>();
@@ -110,6 +115,111 @@ class ExchangeLoopbackTest {
         PoolArenaMetric arena = sendBuffers.metric().directArenas().getFirst();
         assertThat(arena.numAllocations()).as("one send buffer per packet").isEqualTo(packets.size());
         assertThat(arena.numActiveAllocations()).as("gRPC released every send buffer").isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void batchesSentFromArrowMemoryRoundTrip(Compression compression) throws Exception {
+        List<OutboundPacket> packets = batchPackets(new ChunkEncoder(compression), senderAllocator);
+        long inPlace = packets.stream().filter(ExchangeLoopbackTest::hasLargeBuffer).count();
+        PooledByteBufAllocator sendBuffers = new PooledByteBufAllocator(true, 0, 1, 8192, 11, 0, 0, false);
+        BufferAllocator wire = senderAllocator.newChildAllocator("wire", 0, Long.MAX_VALUE);
+        OutboundPacketMarshaller sender = new OutboundPacketMarshaller(sendBuffers, wire);
+        InboundPacketMarshaller receiver = new InboundPacketMarshaller(receiverAllocator);
+        ChunkDecoder decoder = new ChunkDecoder(receiverAllocator, "loopback sender");
+        List<List<Object>> received = new ArrayList<>();
+
+        Status status;
+        try (TestingExchangeServer server = TestingExchangeServer.serving(sender, request -> packets.iterator())) {
+            status = TestingPacketReceiver.receiveAll(server.channel(), receiver, packet -> {
+                for (ArrowBuf chunk : packet.chunks()) {
+                    try (VectorSchemaRoot batch = decoder.decode(chunk)) {
+                        if (batch != null) {
+                            received.addAll(TestingBatchesAccess.rows(batch));
+                        }
+                    }
+                }
+            });
+        }
+
+        assertThat(status.isOk()).as(status.toString()).isTrue();
+        assertThat(received).isEqualTo(expectedRows());
+        assertThat(inPlace).as("the big batch has buffers of 16 KiB or more").isPositive();
+        assertThat(sender.inPlaceWrites()).isEqualTo(inPlace);
+        assertThat(sender.zeroCopyWrites()).isEqualTo(packets.size() - inPlace);
+        assertThat(sender.fallbackWrites()).isZero();
+        assertThat(packets).allMatch(OutboundPacket::isClosed);
+        assertThat(sendBuffers.metric().directArenas().getFirst().numActiveAllocations()).as("gRPC released every send buffer").isZero();
+        assertThat(wire.getAllocatedMemory()).as("Netty released every Arrow reference").isZero();
+        wire.close();
+    }
+
+    @Test
+    void aTaskMayEndWhileItsBytesAreStillOnTheWire() throws Exception {
+        // The receiver takes the first packet and stops reading; with a 64 KiB window the big
+        // batch cannot all leave. The sending task closes its allocator meanwhile: the bytes
+        // still to write are held by the wire allocator, not the task's, and arrive intact.
+        BufferAllocator task = senderAllocator.newChildAllocator("task", 0, Long.MAX_VALUE);
+        BufferAllocator wire = senderAllocator.newChildAllocator("wire", 0, Long.MAX_VALUE);
+        List<OutboundPacket> packets = batchPackets(new ChunkEncoder(Compression.NONE), task);
+        OutboundPacketMarshaller sender = new OutboundPacketMarshaller(wire);
+        CompletableFuture<Long> taskEnded = new CompletableFuture<>();
+        ServerServiceDefinition service = ServerServiceDefinition.builder("tikvpb.Tikv")
+                .addMethod(ExchangeMethods.establishMppConnectionServer(sender), ServerCalls.asyncServerStreamingCall((request, observer) -> {
+                    try {
+                        packets.forEach(observer::onNext);
+                        observer.onCompleted();
+                        task.close();
+                        taskEnded.complete(wire.getAllocatedMemory());
+                    } catch (RuntimeException e) {
+                        taskEnded.completeExceptionally(e);
+                    }
+                }))
+                .build();
+        InboundPacketMarshaller receiver = new InboundPacketMarshaller(receiverAllocator);
+        ChunkDecoder decoder = new ChunkDecoder(receiverAllocator, "loopback sender");
+        List<List<Object>> received = new ArrayList<>();
+
+        Status status;
+        try (TestingExchangeServer server = TestingExchangeServer.serving(service, true)) {
+            ManagedChannel narrow = ExchangeTransport.configurePlaintextChannel(NettyChannelBuilder.forAddress("127.0.0.1", server.port()))
+                    .flowControlWindow(64 << 10)
+                    .maxInboundMessageSize(TestingExchangeServer.MAX_MESSAGE_SIZE)
+                    .build();
+            try {
+                status = TestingPacketReceiver.receiveAll(narrow, receiver, packet -> {
+                    assertThat(taskEnded).succeedsWithin(Duration.ofMinutes(1))
+                            .as("bytes held for the wire once the task ended")
+                            .isNotEqualTo(0L);
+                    for (ArrowBuf chunk : packet.chunks()) {
+                        try (VectorSchemaRoot batch = decoder.decode(chunk)) {
+                            if (batch != null) {
+                                received.addAll(TestingBatchesAccess.rows(batch));
+                            }
+                        }
+                    }
+                });
+            } finally {
+                narrow.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+
+        assertThat(status.isOk()).as(status.toString()).isTrue();
+        assertThat(received).isEqualTo(expectedRows());
+        assertThat(sender.inPlaceWrites()).isPositive();
+        assertThat(wire.getAllocatedMemory()).isZero();
+        wire.close();
+    }
+
+    private static boolean hasLargeBuffer(OutboundPacket packet) {
+        for (EncodedChunk chunk : packet.chunks()) {
+            for (int i = 0; i < chunk.segmentCount(); i++) {
+                if (chunk.segment(i).isDirect() && chunk.segment(i).remaining() >= WirePacketBuffer.WRAP_THRESHOLD) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Test
@@ -242,10 +352,14 @@ class ExchangeLoopbackTest {
 
     /** Schema and batches of every type on one stream over three packets, the last batch spanning many HTTP/2 frames, then a data-only packet. */
     private List<OutboundPacket> batchPackets(ChunkEncoder encoder) {
+        return batchPackets(encoder, senderAllocator);
+    }
+
+    private static List<OutboundPacket> batchPackets(ChunkEncoder encoder, BufferAllocator allocator) {
         List<EncodedChunk> chunks = new ArrayList<>();
         chunks.add(encoder.encodeSchema(TestingBatchesAccess.ALL_TYPES));
         for (List<Object[]> rows : batchRows()) {
-            try (VectorSchemaRoot batch = TestingBatchesAccess.batch(senderAllocator, TestingBatchesAccess.ALL_TYPES, rows)) {
+            try (VectorSchemaRoot batch = TestingBatchesAccess.batch(allocator, TestingBatchesAccess.ALL_TYPES, rows)) {
                 chunks.add(encoder.encodeBatch(batch));
             }
         }

@@ -73,6 +73,16 @@ final class TestingExchangeServer implements AutoCloseable {
         return new TestingExchangeServer(service, false);
     }
 
+    /** The service under the production server settings ({@code exchangeSettings}) or gRPC's defaults. */
+    static TestingExchangeServer serving(ServerServiceDefinition service, boolean exchangeSettings) throws IOException {
+        return new TestingExchangeServer(service, exchangeSettings);
+    }
+
+    /** The server's port on 127.0.0.1 (for a channel with other settings). */
+    int port() {
+        return server.getPort();
+    }
+
     /** A channel with the production receive settings. */
     ManagedChannel channel() {
         return channel;

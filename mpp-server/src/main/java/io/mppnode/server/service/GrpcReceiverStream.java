@@ -39,8 +39,9 @@ final class GrpcReceiverStream extends AttachableReceiverStream<OutboundPacket> 
 
     @Override
     public void send(OutboundPacket packet) {
-        // The marshaller writes the packet into the transport's buffers inside onNext and
-        // releases it; closing again is a no-op, and frees it if gRPC dropped it unsent.
+        // The marshaller hands the packet to the transport inside onNext (its chunk memory held
+        // by the node's wire allocator until written) and releases it; closing again is a
+        // no-op, and frees it if gRPC dropped it unsent.
         try {
             call.onNext(packet);
         } finally {

@@ -32,11 +32,16 @@ import io.mppnode.server.task.MppVersions;
 public final class TikvService extends TikvGrpc.TikvImplBase {
     private final MppTaskManager tasks;
     private final CoordinatorRegistry coordinators;
-    private final OutboundPacketMarshaller marshaller = new OutboundPacketMarshaller();
+    private final OutboundPacketMarshaller marshaller;
 
-    public TikvService(MppTaskManager tasks, CoordinatorRegistry coordinators) {
+    /**
+     * @param marshaller writes the data packets this node sends (the node's holds their chunk
+     *     memory in its wire allocator until written)
+     */
+    public TikvService(MppTaskManager tasks, CoordinatorRegistry coordinators, OutboundPacketMarshaller marshaller) {
         this.tasks = requireNonNull(tasks, "tasks is null");
         this.coordinators = requireNonNull(coordinators, "coordinators is null");
+        this.marshaller = requireNonNull(marshaller, "marshaller is null");
     }
 
     @Override
