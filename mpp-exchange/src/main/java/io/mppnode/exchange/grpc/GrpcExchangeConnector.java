@@ -26,6 +26,16 @@ import org.apache.arrow.memory.OutOfMemoryException;
  * sources only; local ones go through the node's registry.
  */
 public final class GrpcExchangeConnector implements ExchangeConnector {
+    /**
+     * The calls' callbacks (parsing a packet, decoding its batches into the receiver's queue,
+     * asking for the next) run on the transport's event loop instead of hopping to the
+     * channel's executor: they never block, and the hop (a thread wake-up per packet) measured
+     * about a fifth of a loopback stream's throughput on two cores. The cost: the streams of
+     * one connection are decoded one at a time on its event loop, so a compressed stream
+     * decompresses there (LZ4 about 5 GB/s, ZSTD about 1.6 GB/s per core, see the README).
+     */
+    private static final CallOptions ON_TRANSPORT_THREAD = CallOptions.DEFAULT.withExecutor(Runnable::run);
+
     private final Function<String, Channel> channels;
 
     /** @param channels the channel to a node, by its address (host:port) */
@@ -50,7 +60,7 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
             };
         }
         ClientCall<EstablishMPPConnectionRequest, InboundPacket> call =
-                channel.newCall(ExchangeMethods.establishMppConnectionClient(allocator), CallOptions.DEFAULT);
+                channel.newCall(ExchangeMethods.establishMppConnectionClient(allocator), ON_TRANSPORT_THREAD);
         Call state = new Call(call, listener);
         call.start(state, new Metadata());
         call.sendMessage(EstablishMPPConnectionRequest.newBuilder()
