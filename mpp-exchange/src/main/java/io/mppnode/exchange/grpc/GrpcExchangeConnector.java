@@ -15,6 +15,7 @@ import io.mppnode.exchange.receiver.ExchangeSource;
 import io.mppnode.exchange.tunnel.LocalPacket;
 import io.mppnode.exchange.tunnel.PacketStream;
 import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
@@ -57,6 +58,11 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
 
                 @Override
                 public void cancel(String reason) {}
+
+                @Override
+                public CompletableFuture<Void> terminated() {
+                    return CompletableFuture.completedFuture(null);
+                }
             };
         }
         ClientCall<EstablishMPPConnectionRequest, InboundPacket> call =
@@ -79,6 +85,7 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
     private static final class Call extends ClientCall.Listener<InboundPacket> implements RemoteConnection {
         private final ClientCall<EstablishMPPConnectionRequest, InboundPacket> call;
         private final RemoteListener listener;
+        private final CompletableFuture<Void> terminated = new CompletableFuture<>();
         private volatile boolean cancelled;
         private volatile boolean received;
 
@@ -99,6 +106,15 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
+            // gRPC's last callback of the call: nothing of it runs after this one.
+            try {
+                report(status);
+            } finally {
+                terminated.complete(null);
+            }
+        }
+
+        private void report(Status status) {
             if (cancelled) {
                 return;
             }
@@ -127,6 +143,11 @@ public final class GrpcExchangeConnector implements ExchangeConnector {
         public void cancel(String reason) {
             cancelled = true;
             call.cancel(reason, null);
+        }
+
+        @Override
+        public CompletableFuture<Void> terminated() {
+            return terminated;
         }
     }
 }

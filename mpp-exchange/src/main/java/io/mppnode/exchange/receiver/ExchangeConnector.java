@@ -1,5 +1,7 @@
 package io.mppnode.exchange.receiver;
 
+import java.util.concurrent.CompletableFuture;
+
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.packet.InboundPacket;
 import io.mppnode.exchange.tunnel.LocalPacket;
@@ -31,6 +33,14 @@ public interface ExchangeConnector {
 
         /** Closes the stream; no callback follows. */
         void cancel(String reason);
+
+        /**
+         * Completes once the stream has ended (normally, by an error, or cancelled) and none
+         * of its work runs any more: no packet is being parsed into, or released back to, the
+         * receiver's allocator on its behalf. A receiver waits for it before its owner may
+         * close that allocator.
+         */
+        CompletableFuture<Void> terminated();
     }
 
     interface RemoteListener {

@@ -13,6 +13,7 @@ import io.mppnode.exchange.packet.InboundPacket;
 import io.mppnode.exchange.tunnel.LocalPacket;
 import io.mppnode.exchange.tunnel.Ownership;
 import io.mppnode.exchange.tunnel.PacketStream;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.ArrowBuf;
@@ -29,6 +32,8 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.arrow.vector.util.TransferPair;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The receiving side of an exchange: one connection per source, merged into one buffer of
@@ -56,6 +61,9 @@ import org.apache.arrow.vector.util.TransferPair;
 public final class ExchangeReceiver implements AutoCloseable {
     static final int CONNECT_ATTEMPTS = 4;
     static final Duration FIRST_RETRY_DELAY = Duration.ofMillis(100);
+    /** How long {@link #close()} waits for cancelled connections to finish their callbacks. */
+    static final Duration TERMINATION_WAIT = Duration.ofSeconds(5);
+    private static final Logger log = LoggerFactory.getLogger(ExchangeReceiver.class);
 
     private final String name;
     private final List<ExchangeSource> sources;
@@ -186,7 +194,11 @@ public final class ExchangeReceiver implements AutoCloseable {
         }
     }
 
-    /** Cancels every connection and frees what waits. Idempotent. */
+    /**
+     * Cancels every connection, frees what waits, and returns once no connection is still
+     * delivering into the allocator (bounded, see {@link #awaitTermination}), so the caller
+     * may close it. Idempotent.
+     */
     @Override
     public void close() {
         List<Entry> dropped;
@@ -203,6 +215,44 @@ public final class ExchangeReceiver implements AutoCloseable {
         }
         dropped.forEach(entry -> entry.batch.batch().close());
         cancelAll("the receiver " + name + " was closed");
+        awaitTermination();
+    }
+
+    /**
+     * Waits until every remote connection has terminated, so that no packet is still being
+     * parsed into (or released back to) the allocator when the caller closes it: a
+     * connection's callbacks run on the transport's threads and may be under way as the
+     * receiver closes. After a cancel that takes a callback's length. Never waits on a
+     * transport (Netty) thread, which may be the very one that has to finish the callback;
+     * gives up with a warning after {@link #TERMINATION_WAIT}.
+     */
+    private void awaitTermination() {
+        if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            return;
+        }
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        for (SourceState state : states) {
+            ExchangeConnector.RemoteConnection remote;
+            synchronized (lock) {
+                remote = state.remoteConnection;
+            }
+            if (remote != null && !remote.terminated().isDone()) {
+                pending.add(remote.terminated());
+            }
+        }
+        if (pending.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(TERMINATION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("{}: {} connections had not terminated {} ms after being cancelled", name, pending.stream().filter(f -> !f.isDone()).count(),
+                    TERMINATION_WAIT.toMillis());
+        } catch (ExecutionException e) {
+            // A connection's end is all we wait for, however it came.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ----- remote sources -----

@@ -22,12 +22,14 @@ import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.exchange.tunnel.TunnelListener;
 import io.mppnode.proto.Mpp.MPPDataPacket;
 import io.mppnode.proto.Mpp.TaskMeta;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -649,6 +651,29 @@ class ExchangeReceiverTest {
         assertThat(receiverAllocator.getAllocatedMemory()).isZero();
         assertThat(senderAllocator.getAllocatedMemory()).isZero();
         receiver.close();
+    }
+
+    @Test
+    void closeReturnsOnlyOnceNoConnectionIsStillDeliveringIntoTheAllocator() throws Exception {
+        // The transport's callbacks run on its own threads: one may be parsing a packet into the
+        // receiver's allocator as the receiver closes. close() must not return before that
+        // callback ended, or the task would close the allocator under it.
+        ExchangeReceiver receiver = start(List.of(FIRST, SECOND), UNBOUNDED);
+        Remote first = connector.remote(FIRST);
+        first.holdTermination();
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(receiver::close);
+        first.awaitCancelled();
+
+        // Still under way after the cancel: a packet arrives and must be freed at once.
+        first.deliver(firstPacket(0, 3));
+        assertThat(receiverAllocator.getAllocatedMemory()).isZero();
+        assertThatThrownBy(() -> closing.get(200, TimeUnit.MILLISECONDS))
+                .as("close() returned while a connection was still delivering")
+                .isInstanceOf(TimeoutException.class);
+
+        first.terminate();
+        assertThat(closing).succeedsWithin(Duration.ofSeconds(30));
+        assertThat(connector.remote(SECOND).isCancelled()).isTrue();
     }
 
     // ----- helpers -----

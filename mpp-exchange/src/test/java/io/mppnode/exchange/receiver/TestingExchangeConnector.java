@@ -115,6 +115,8 @@ final class TestingExchangeConnector implements ExchangeConnector {
         private int requested;
         private int delivered;
         private final List<String> cancels = new ArrayList<>();
+        private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+        private boolean holdTermination;
 
         Remote(ExchangeSource source, BufferAllocator allocator, RemoteListener listener) {
             this.source = source;
@@ -144,8 +146,31 @@ final class TestingExchangeConnector implements ExchangeConnector {
         }
 
         @Override
-        public synchronized void cancel(String reason) {
-            cancels.add(reason);
+        public void cancel(String reason) {
+            boolean terminate;
+            synchronized (this) {
+                cancels.add(reason);
+                terminate = !holdTermination;
+                notifyAll();
+            }
+            if (terminate) {
+                terminated.complete(null);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> terminated() {
+            return terminated;
+        }
+
+        /** From now on a cancel does not end the stream at once: the test plays a callback still under way, and ends it with {@link #terminate}. */
+        synchronized void holdTermination() {
+            holdTermination = true;
+        }
+
+        /** The stream's last callback returned. */
+        void terminate() {
+            terminated.complete(null);
         }
 
         /** Delivers a packet as the transport would: its chunks copied into the receiver's allocator. */
@@ -165,11 +190,19 @@ final class TestingExchangeConnector implements ExchangeConnector {
         }
 
         void complete() {
-            listener.onCompleted();
+            try {
+                listener.onCompleted();
+            } finally {
+                terminated.complete(null);
+            }
         }
 
         void fail(MppException cause, boolean connectFailure) {
-            listener.onError(cause, connectFailure);
+            try {
+                listener.onError(cause, connectFailure);
+            } finally {
+                terminated.complete(null);
+            }
         }
 
         synchronized int requested() {
@@ -179,6 +212,16 @@ final class TestingExchangeConnector implements ExchangeConnector {
         /** Packets asked for and not delivered yet. */
         synchronized int credits() {
             return requested - delivered;
+        }
+
+        /** Waits until the receiver cancelled the stream (it may do so from another thread). */
+        synchronized void awaitCancelled() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (cancels.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                assertThat(left).as("%s was cancelled", source.name()).isPositive();
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
         }
 
         synchronized boolean isCancelled() {
