@@ -18,6 +18,7 @@ import io.mppnode.exchange.codec.Compression;
 import io.mppnode.exchange.codec.EncodedChunk;
 import io.mppnode.exchange.codec.PacketFormat;
 import io.mppnode.exchange.codec.TestingBatchesAccess;
+import io.mppnode.exchange.packet.InboundPacket;
 import io.mppnode.exchange.packet.OutboundPacket;
 import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
 import io.mppnode.proto.Mpp.MPPDataPacket;
@@ -132,13 +133,7 @@ class ExchangeLoopbackTest {
         Status status;
         try (TestingExchangeServer server = TestingExchangeServer.serving(sender, request -> packets.iterator())) {
             status = TestingPacketReceiver.receiveAll(server.channel(), receiver, packet -> {
-                for (ArrowBuf chunk : packet.chunks()) {
-                    try (VectorSchemaRoot batch = decoder.decode(chunk)) {
-                        if (batch != null) {
-                            received.addAll(TestingBatchesAccess.rows(batch));
-                        }
-                    }
-                }
+                decodeAll(decoder, packet, received);
             });
         }
 
@@ -191,13 +186,7 @@ class ExchangeLoopbackTest {
                     assertThat(taskEnded).succeedsWithin(Duration.ofMinutes(1))
                             .as("bytes held for the wire once the task ended")
                             .isNotEqualTo(0L);
-                    for (ArrowBuf chunk : packet.chunks()) {
-                        try (VectorSchemaRoot batch = decoder.decode(chunk)) {
-                            if (batch != null) {
-                                received.addAll(TestingBatchesAccess.rows(batch));
-                            }
-                        }
-                    }
+                    decodeAll(decoder, packet, received);
                 });
             } finally {
                 narrow.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -209,6 +198,17 @@ class ExchangeLoopbackTest {
         assertThat(sender.inPlaceWrites()).isPositive();
         assertThat(wire.getAllocatedMemory()).isZero();
         wire.close();
+    }
+
+    /** Decodes every chunk of {@code packet}, adding the rows of its batches to {@code rows}. */
+    private static void decodeAll(ChunkDecoder decoder, InboundPacket packet, List<List<Object>> rows) {
+        for (ArrowBuf chunk : packet.chunks()) {
+            try (VectorSchemaRoot batch = decoder.decode(chunk)) {
+                if (batch != null) {
+                    rows.addAll(TestingBatchesAccess.rows(batch));
+                }
+            }
+        }
     }
 
     private static boolean hasLargeBuffer(OutboundPacket packet) {
@@ -241,13 +241,7 @@ class ExchangeLoopbackTest {
         Status status;
         try (TestingExchangeServer server = TestingExchangeServer.serving(sender, request -> packets.iterator())) {
             status = TestingPacketReceiver.receiveAll(server.stockChannel(), receiver, packet -> {
-                for (ArrowBuf chunk : packet.chunks()) {
-                    try (VectorSchemaRoot batch = decoder.decode(chunk)) {
-                        if (batch != null) {
-                            received.addAll(TestingBatchesAccess.rows(batch));
-                        }
-                    }
-                }
+                decodeAll(decoder, packet, received);
             });
         }
 
