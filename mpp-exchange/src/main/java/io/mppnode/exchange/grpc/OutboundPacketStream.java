@@ -25,8 +25,9 @@ import java.util.Objects;
  *       16 KiB or more go to the socket from the Arrow memory itself, held by the wire
  *       allocator until Netty wrote them; the framing, metadata and small buffers are copied
  *       into one pooled direct buffer ({@link WirePacketBuffer}).
- *   <li>gRPC over Netty without one (or a packet with nothing that large): one. The protobuf framing is written and every chunk segment copied
- *       from Arrow memory into one (pooled) direct Netty buffer of the packet's exact size
+ *   <li>gRPC over Netty without one (or a packet with nothing that large): one. The protobuf
+ *       framing is written and every chunk segment copied from Arrow memory into one (pooled)
+ *       direct Netty buffer of the packet's exact size
  *       (direct to direct, no {@code byte[]}); gRPC writes that buffer to the socket.
  *   <li>Any other target (in-process transport, gRPC compression, a test stream): through one
  *       heap array of at most 8 KiB, refilled segment by segment; counted as a fallback.
