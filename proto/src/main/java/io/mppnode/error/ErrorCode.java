@@ -20,6 +20,8 @@ public enum ErrorCode {
     QUERY_NOT_FOUND(1011, Kind.USER),
     QUERY_CANCELLED(1012, Kind.USER),
     TASK_ALREADY_DONE(1013, Kind.USER),
+    /** A value that cannot be computed: integer or decimal overflow, text that does not cast. */
+    DATA_ERROR(1014, Kind.USER),
 
     MEMORY_LIMIT_EXCEEDED(2001, Kind.INSUFFICIENT_RESOURCES),
     NODE_SHUTTING_DOWN(2002, Kind.INSUFFICIENT_RESOURCES),
