@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
+import io.mppnode.exec.expr.Expressions;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
@@ -25,7 +26,9 @@ import java.util.Set;
 
 /**
  * Checks a plan at dispatch, before anything is registered or allocated: the tree's shape,
- * unique executor ids, tables and columns, and which executors this node can run yet. Every
+ * unique executor ids, tables and columns, the types of every Selection and Projection
+ * expression (see {@link io.mppnode.exec.expr.ExprBinder}), and which executors and functions
+ * this node can run yet. Every
  * refusal is an {@link MppException} whose message names the executor and the problem.
  * Stateless and thread-safe.
  */
@@ -102,6 +105,16 @@ public final class PlanValidator {
             case TABLE_SCAN -> {
                 expectChildren(executor, 0);
                 yield scanColumns(id, executor.getTableScan());
+            }
+            case SELECTION -> {
+                expectChildren(executor, 1);
+                List<ColumnSchema> input = outputColumns(executor.getChildren(0), false);
+                Expressions.conditions(id, executor.getSelection(), input);
+                yield input;
+            }
+            case PROJECTION -> {
+                expectChildren(executor, 1);
+                yield Expressions.projection(id, executor.getProjection(), outputColumns(executor.getChildren(0), false)).columns();
             }
             default -> throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
                     "not supported yet: " + kindName(executor) + " (executor '" + id + "')");

@@ -8,13 +8,18 @@ import io.mppnode.exec.operator.ExchangeReceiverOperator;
 import io.mppnode.exec.operator.ExchangeSenderOperator;
 import io.mppnode.exec.operator.Operator;
 import io.mppnode.exec.operator.OperatorContext;
+import io.mppnode.exec.operator.ProjectionOperator;
+import io.mppnode.exec.operator.SelectionOperator;
 import io.mppnode.exec.operator.TableScanOperator;
+import io.mppnode.exec.expr.Expressions;
+import io.mppnode.exec.expr.VectorExpr;
+import io.mppnode.exec.storage.ColumnSchema;
+import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.plan.PlanValidator;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Expr;
-import io.mppnode.proto.plan.Field;
 import io.mppnode.proto.plan.Plan;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,20 +34,8 @@ public final class LocalExecutionPlanner {
         List<Operator> operators = new ArrayList<>();
         try {
             Executor sender = plan.getRoot();
-            Executor child = sender.getChildren(0);
-            Schema schema = switch (child.getKindCase()) {
-                case TABLE_SCAN -> {
-                    TableScanOperator scan = scan(child, context);
-                    operators.add(scan);
-                    yield scan.schema();
-                }
-                case EXCHANGE_RECEIVER -> {
-                    Schema receiverSchema = schema(child.getExchangeReceiver().getSchemaList());
-                    operators.add(receiver(child, receiverSchema, context));
-                    yield receiverSchema;
-                }
-                default -> throw new IllegalStateException("not a validated plan: " + PlanValidator.kindName(child));
-            };
+            List<ColumnSchema> columns = build(sender.getChildren(0), operators, context);
+            Schema schema = arrowSchema(columns);
             OperatorContext senderContext = new OperatorContext(sender.getExecutorId(), context.allocator());
             ExchangeWriter writer;
             try {
@@ -60,6 +53,42 @@ public final class LocalExecutionPlanner {
             }
             throw e;
         }
+    }
+
+    /** Adds the operators of {@code executor}'s subtree, source first; returns its output columns. */
+    private static List<ColumnSchema> build(Executor executor, List<Operator> operators, ExecutionContext context) {
+        String id = executor.getExecutorId();
+        return switch (executor.getKindCase()) {
+            case TABLE_SCAN -> {
+                TableScanOperator scan = scan(executor, context);
+                operators.add(scan);
+                InMemoryTable table = context.catalog().table(executor.getTableScan().getTableId());
+                yield executor.getTableScan().getColumnsList().stream().map(name -> table.column(name).orElseThrow()).toList();
+            }
+            case EXCHANGE_RECEIVER -> {
+                List<ColumnSchema> receiverColumns = executor.getExchangeReceiver().getSchemaList().stream()
+                        .map(field -> new ColumnSchema(field.getName(), field.getType())).toList();
+                operators.add(receiver(executor, arrowSchema(receiverColumns), context));
+                yield receiverColumns;
+            }
+            case SELECTION -> {
+                List<ColumnSchema> input = build(executor.getChildren(0), operators, context);
+                List<VectorExpr> conditions = Expressions.conditions(id, executor.getSelection(), input);
+                operators.add(new SelectionOperator(new OperatorContext(id, context.allocator()), conditions));
+                yield input;
+            }
+            case PROJECTION -> {
+                List<ColumnSchema> input = build(executor.getChildren(0), operators, context);
+                Expressions.Projected projected = Expressions.projection(id, executor.getProjection(), input);
+                operators.add(new ProjectionOperator(new OperatorContext(id, context.allocator()), projected.names(), projected.exprs()));
+                yield projected.columns();
+            }
+            default -> throw new IllegalStateException("not a validated plan: " + PlanValidator.kindName(executor));
+        };
+    }
+
+    private static Schema arrowSchema(List<ColumnSchema> columns) {
+        return new Schema(columns.stream().map(column -> ColumnTypes.toArrowField(column.name(), column.type())).toList());
     }
 
     private static ExchangeWriter writer(ExchangeSender sender, Schema schema, ExecutionContext context) {
@@ -89,14 +118,6 @@ public final class LocalExecutionPlanner {
             }
         }
         throw new IllegalStateException("not a validated plan: no column " + column);
-    }
-
-    private static Schema schema(List<Field> fields) {
-        List<org.apache.arrow.vector.types.pojo.Field> arrow = new ArrayList<>(fields.size());
-        for (Field field : fields) {
-            arrow.add(ColumnTypes.toArrowField(field.getName(), field.getType()));
-        }
-        return new Schema(arrow);
     }
 
     private static ExchangeReceiverOperator receiver(Executor executor, Schema schema, ExecutionContext context) {

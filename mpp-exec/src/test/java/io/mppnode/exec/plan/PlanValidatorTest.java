@@ -11,6 +11,7 @@ import static io.mppnode.exec.plan.TestingPlans.sender;
 import static io.mppnode.exec.storage.TestingTables.ORDERS_ID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
@@ -31,6 +32,9 @@ import io.mppnode.proto.plan.Join;
 import io.mppnode.proto.plan.Limit;
 import io.mppnode.proto.plan.Plan;
 import io.mppnode.proto.plan.Selection;
+import io.mppnode.proto.plan.FunctionCall;
+import io.mppnode.proto.plan.NamedExpr;
+import io.mppnode.proto.plan.Projection;
 import io.mppnode.proto.plan.TypeKind;
 import java.util.List;
 import org.apache.arrow.memory.RootAllocator;
@@ -154,14 +158,43 @@ class PlanValidatorTest {
     }
 
     @Test
-    void refusesExecutorsNotSupportedYet() {
+    void typeChecksSelectionsAndProjections() {
         Executor selection = Executor.newBuilder().setExecutorId("selection_1")
-                .setSelection(Selection.getDefaultInstance())
-                .addChildren(scan(ORDERS_ID, List.of("order_id")))
+                .setSelection(Selection.newBuilder().addConditions(call("gt", column("quantity"), column("order_id"))))
+                .addChildren(scan(ORDERS_ID, List.of("order_id", "quantity")))
                 .build();
-        assertInvalid(plan(sender(passThrough(), selection)), ErrorCode.NOT_SUPPORTED_YET,
-                "not supported yet: Selection (executor 'selection_1')");
+        Executor projection = Executor.newBuilder().setExecutorId("projection_1")
+                .setProjection(Projection.newBuilder()
+                        .addExprs(NamedExpr.newBuilder().setName("total").setExpr(call("plus", column("quantity"), column("order_id"))))
+                        .addExprs(NamedExpr.newBuilder().setName("big").setExpr(call("gt", column("quantity"), column("quantity")))))
+                .addChildren(selection)
+                .build();
+        assertThat(validator.validate(plan(sender(passThrough(), projection)), NODE_LIMIT)).extracting(ColumnSchema::name, ColumnSchema::type)
+                .containsExactly(tuple("total", ColumnTypes.of(TypeKind.INT64)), tuple("big", ColumnTypes.of(TypeKind.BOOLEAN)));
 
+        Executor notBoolean = selection.toBuilder().setSelection(Selection.newBuilder().addConditions(column("quantity"))).build();
+        assertInvalid(plan(sender(passThrough(), notBoolean)), ErrorCode.INVALID_PLAN,
+                "executor 'selection_1': condition 1 must be boolean, found int32");
+        Executor noCondition = selection.toBuilder().setSelection(Selection.getDefaultInstance()).build();
+        assertInvalid(plan(sender(passThrough(), noCondition)), ErrorCode.INVALID_PLAN,
+                "executor 'selection_1': a Selection needs at least one condition");
+        Executor twice = projection.toBuilder().setProjection(Projection.newBuilder()
+                .addExprs(NamedExpr.newBuilder().setName("x").setExpr(column("quantity")))
+                .addExprs(NamedExpr.newBuilder().setName("x").setExpr(column("order_id")))).build();
+        assertInvalid(plan(sender(passThrough(), twice)), ErrorCode.INVALID_PLAN, "executor 'projection_1': output column 'x' is named twice");
+        Executor unknown = projection.toBuilder().setProjection(Projection.newBuilder()
+                .addExprs(NamedExpr.newBuilder().setName("x").setExpr(column("nope")))).build();
+        assertInvalid(plan(sender(passThrough(), unknown)), ErrorCode.UNKNOWN_COLUMN, "executor 'projection_1': column 'nope'");
+        // Typed correctly, but not executable yet: refused at dispatch all the same.
+        Executor notYet = projection.toBuilder().setProjection(Projection.newBuilder()
+                .addExprs(NamedExpr.newBuilder().setName("x").setExpr(call("year", column("order_date"))))).build();
+        Executor scanWithDate = selection.toBuilder().setChildren(0, scan(ORDERS_ID, List.of("order_id", "quantity", "order_date"))).build();
+        assertInvalid(plan(sender(passThrough(), notYet.toBuilder().setChildren(0, scanWithDate).build())), ErrorCode.NOT_SUPPORTED_YET,
+                "executor 'projection_1': not supported yet: year giving int32");
+    }
+
+    @Test
+    void refusesExecutorsNotSupportedYet() {
         Executor limit = Executor.newBuilder().setExecutorId("limit_1")
                 .setLimit(Limit.newBuilder().setLimit(10))
                 .addChildren(scan(ORDERS_ID, List.of("order_id")))
@@ -233,6 +266,10 @@ class PlanValidatorTest {
 
     private static Executor receiverExecutor(ExchangeReceiver.Builder receiver) {
         return Executor.newBuilder().setExecutorId("exchange_receiver_1").setExchangeReceiver(receiver).build();
+    }
+
+    private static Expr call(String name, Expr... args) {
+        return Expr.newBuilder().setCall(FunctionCall.newBuilder().setName(name).addAllArgs(List.of(args))).build();
     }
 
     private static Expr column(String name) {

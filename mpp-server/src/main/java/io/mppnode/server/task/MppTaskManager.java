@@ -31,6 +31,7 @@ import io.mppnode.proto.Mpp.DispatchTaskResponse;
 import io.mppnode.proto.Mpp.EstablishMPPConnectionRequest;
 import io.mppnode.proto.Mpp.ReportTaskStatusRequest;
 import io.mppnode.proto.Mpp.TaskMeta;
+import io.mppnode.proto.plan.ExecutionSummaries;
 import io.mppnode.proto.plan.Plan;
 import io.mppnode.server.config.NodeConfig;
 import java.time.Duration;
@@ -79,7 +80,8 @@ public final class MppTaskManager {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
     private final Cache<GatherId, String> cancelledGathers;
-    private final Cache<TaskId, String> endedTasks;
+    /** Recently ended tasks and how they ended (summaries left out), for connections that come late. */
+    private final Cache<TaskId, TaskOutcome> endedTasks;
 
     private final Counter dispatched;
     private final Map<TaskState, Counter> ended = new EnumMap<>(TaskState.class);
@@ -250,7 +252,7 @@ public final class MppTaskManager {
         TaskId id = task.id();
         boolean drainedNow = false;
         synchronized (lock) {
-            endedTasks.put(id, outcome.describe());
+            endedTasks.put(id, new TaskOutcome(outcome.state(), outcome.error(), ExecutionSummaries.getDefaultInstance()));
             QueryEntry query = queries.get(id.queryId());
             if (query != null) {
                 Map<Long, MppTask> gather = query.gathers.get(id.gatherId().gatherId());
@@ -310,9 +312,14 @@ public final class MppTaskManager {
             synchronized (lock) {
                 task = findTask(sender);
                 if (task == null) {
-                    String ended = endedTasks.getIfPresent(sender);
+                    TaskOutcome ended = endedTasks.getIfPresent(sender);
                     if (ended != null) {
-                        throw new MppException(ErrorCode.TASK_ALREADY_DONE, sender + " has already ended (" + ended + ")");
+                        if (ended.state() == TaskState.FAILED && ended.error().isPresent()) {
+                            // The receiver learns why, with the failure's own code, as if it had been connected.
+                            MppException cause = ended.error().get();
+                            throw new MppException(cause.code(), sender + " failed: " + cause.getMessage(), cause);
+                        }
+                        throw new MppException(ErrorCode.TASK_ALREADY_DONE, sender + " has already ended (" + ended.describe() + ")");
                     }
                     String cancelReason = cancelledGathers.getIfPresent(sender.gatherId());
                     if (cancelReason != null) {

@@ -21,8 +21,8 @@ import io.mppnode.proto.Mpp.ReportTaskStatusRequest;
 import io.mppnode.proto.Mpp.ReportTaskStatusResponse;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.Executor;
+import io.mppnode.proto.plan.Limit;
 import io.mppnode.proto.plan.Plan;
-import io.mppnode.proto.plan.Selection;
 import io.mppnode.server.TestingNode;
 import io.mppnode.server.TestingPacketCollector;
 import io.mppnode.server.sample.SampleTables;
@@ -136,13 +136,13 @@ class BadInputTest {
     @Test
     void executorNotSupportedYet() {
         TaskMeta task = newQuery(1, node.address());
-        Executor selection = Executor.newBuilder()
-                .setExecutorId("selection_1")
-                .setSelection(Selection.getDefaultInstance())
+        Executor limit = Executor.newBuilder()
+                .setExecutorId("limit_1")
+                .setLimit(Limit.newBuilder().setLimit(3))
                 .addChildren(scan(SampleTables.SAMPLE_ORDERS_ID, List.of("order_id")))
                 .build();
-        refused(dispatch(task, sendTo(coordinatorOf(task, "127.0.0.1:1"), selection)),
-                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: Selection (executor 'selection_1')");
+        refused(dispatch(task, sendTo(coordinatorOf(task, "127.0.0.1:1"), limit)),
+                ErrorCode.NOT_SUPPORTED_YET, "not supported yet: Limit (executor 'limit_1')");
     }
 
     @Test
