@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.util.AutoCloseables;
 
 /**
  * One outbound packet as a Netty buffer that does not copy the chunk bodies: a composite whose
@@ -113,20 +114,13 @@ final class WirePacketBuffer extends CompositeByteBuf {
     }
 
     private static void closeAll(List<ArrowBuf> buffers) {
-        RuntimeException failure = null;
-        for (ArrowBuf buffer : buffers) {
-            try {
-                buffer.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        // Arrow's helper closes every buffer, throwing the first failure with the rest suppressed.
+        try {
+            AutoCloseables.close(buffers);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("releasing a sent packet's Arrow memory failed", e);
         }
     }
 

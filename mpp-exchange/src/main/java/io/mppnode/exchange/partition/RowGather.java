@@ -13,12 +13,13 @@ import org.apache.arrow.vector.NullVector;
  * layout: fixed-width values and bits are moved with one buffer read and write per row, strings
  * with one memory copy per row into a buffer sized exactly once; other types (lists, structs,
  * ...) fall back to {@code copyFromSafe}. The source is only read; the target must be empty and
- * receives the rows {@code rows[from .. from + count)} of the source, in that order.
+ * receives the rows {@code rows[from .. from + count)} of the source, in that order. Shared by
+ * the hash partitioner and the executor's Selection.
  */
-final class RowGather {
+public final class RowGather {
     private RowGather() {}
 
-    static void gather(FieldVector source, int[] rows, int from, int count, FieldVector target) {
+    public static void gather(FieldVector source, int[] rows, int from, int count, FieldVector target) {
         switch (source) {
             case BitVector bits -> gatherBits((BitVector) target, bits, rows, from, count);
             case BaseFixedWidthVector fixed -> gatherFixedWidth((BaseFixedWidthVector) target, fixed, rows, from, count);

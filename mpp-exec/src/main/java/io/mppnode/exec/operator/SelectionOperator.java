@@ -1,5 +1,6 @@
 package io.mppnode.exec.operator;
 
+import io.mppnode.exchange.partition.RowGather;
 import io.mppnode.exec.expr.VectorExpr;
 import java.util.List;
 import org.apache.arrow.vector.BitVector;
@@ -10,7 +11,8 @@ import org.apache.arrow.vector.util.TransferPair;
 /**
  * Keeps the rows for which every condition is true (not false, not NULL). A batch whose rows
  * all pass goes on as it is (moved into this operator's allocator); one with none is dropped;
- * otherwise the passing rows are copied into a new batch.
+ * otherwise the passing rows are copied into a new batch, column by column in bulk
+ * ({@link RowGather}, as the hash partitioner does).
  */
 public final class SelectionOperator extends TransformOperator {
     private final List<VectorExpr> conditions;
@@ -68,14 +70,7 @@ public final class SelectionOperator extends TransformOperator {
         VectorSchemaRoot output = VectorSchemaRoot.create(batch.getSchema(), context().allocator());
         try {
             for (int column = 0; column < batch.getFieldVectors().size(); column++) {
-                FieldVector source = batch.getVector(column);
-                FieldVector target = output.getVector(column);
-                target.setInitialCapacity(count);
-                target.allocateNew();
-                for (int k = 0; k < count; k++) {
-                    target.copyFromSafe(kept[k], k, source);
-                }
-                target.setValueCount(count);
+                RowGather.gather(batch.getVector(column), kept, 0, count, output.getVector(column));
             }
             output.setRowCount(count);
         } catch (RuntimeException | Error e) {

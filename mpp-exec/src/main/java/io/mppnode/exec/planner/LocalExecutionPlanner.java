@@ -4,6 +4,8 @@ import io.mppnode.exchange.codec.Compression;
 import io.mppnode.exchange.receiver.ExchangeReceiver;
 import io.mppnode.exchange.sender.ExchangeWriter;
 import io.mppnode.exec.driver.Driver;
+import io.mppnode.exec.expr.Expressions;
+import io.mppnode.exec.expr.VectorExpr;
 import io.mppnode.exec.operator.ExchangeReceiverOperator;
 import io.mppnode.exec.operator.ExchangeSenderOperator;
 import io.mppnode.exec.operator.Operator;
@@ -11,11 +13,9 @@ import io.mppnode.exec.operator.OperatorContext;
 import io.mppnode.exec.operator.ProjectionOperator;
 import io.mppnode.exec.operator.SelectionOperator;
 import io.mppnode.exec.operator.TableScanOperator;
-import io.mppnode.exec.expr.Expressions;
-import io.mppnode.exec.expr.VectorExpr;
+import io.mppnode.exec.plan.PlanValidator;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
-import io.mppnode.exec.plan.PlanValidator;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.Executor;
@@ -60,9 +60,8 @@ public final class LocalExecutionPlanner {
         String id = executor.getExecutorId();
         return switch (executor.getKindCase()) {
             case TABLE_SCAN -> {
-                TableScanOperator scan = scan(executor, context);
-                operators.add(scan);
                 InMemoryTable table = context.catalog().table(executor.getTableScan().getTableId());
+                operators.add(scan(executor, table, context));
                 yield executor.getTableScan().getColumnsList().stream().map(name -> table.column(name).orElseThrow()).toList();
             }
             case EXCHANGE_RECEIVER -> {
@@ -132,10 +131,10 @@ public final class LocalExecutionPlanner {
         }
     }
 
-    private static TableScanOperator scan(Executor executor, ExecutionContext context) {
+    private static TableScanOperator scan(Executor executor, InMemoryTable table, ExecutionContext context) {
         OperatorContext operatorContext = new OperatorContext(executor.getExecutorId(), context.allocator());
         try {
-            return new TableScanOperator(operatorContext, context.catalog().table(executor.getTableScan().getTableId()),
+            return new TableScanOperator(operatorContext, table,
                     executor.getTableScan().getColumnsList(), context.batchRows());
         } catch (RuntimeException e) {
             operatorContext.close();
