@@ -13,8 +13,8 @@ import java.util.stream.IntStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.TransferPair;
 
 /**
  * Assigns a dense group id (0, 1, 2, ... in order of first appearance) to each distinct
@@ -142,20 +142,25 @@ public final class GroupByHash implements AutoCloseable {
     }
 
     /**
-     * The key values of groups {@code [from, from + count)} as new vectors in {@code target}'s
-     * allocator, one per key column, in group order; they belong to the caller.
+     * The key values of groups {@code [from, from + count)} as new vectors in {@code target}, one
+     * per key column, in group order, each with the given field (name and type of the key); they
+     * belong to the caller.
      */
-    public List<FieldVector> keyValues(int from, int count, BufferAllocator target) {
+    public List<FieldVector> keyValues(int from, int count, List<Field> fields, BufferAllocator target) {
         if (from < 0 || count < 0 || from + count > groupCount) {
             throw new IndexOutOfBoundsException("groups [" + from + ", " + (from + count) + ") of " + groupCount);
         }
+        if (fields.size() != keys.length) {
+            throw new IllegalArgumentException(fields.size() + " fields for " + keys.length + " keys");
+        }
         List<FieldVector> values = new ArrayList<>(keys.length);
         try {
-            for (KeyColumn key : keys) {
+            for (int i = 0; i < keys.length; i++) {
+                KeyColumn key = keys[i];
                 key.store.setValueCount(groupCount);
-                TransferPair pair = key.store.getTransferPair(target);
-                pair.splitAndTransfer(from, count);
-                values.add((FieldVector) pair.getTo());
+                FieldVector value = fields.get(i).createVector(target);
+                values.add(value);
+                key.store.makeTransferPair(value).splitAndTransfer(from, count);
             }
         } catch (RuntimeException | Error e) {
             values.forEach(FieldVector::close);

@@ -78,7 +78,9 @@ class GroupByHashTest {
                 }
             }
             assertThat(hash.groupCount()).isEqualTo(expected.size()).isGreaterThan(1024); // the table grew
-            List<FieldVector> keys = hash.keyValues(0, hash.groupCount(), allocator);
+            List<FieldVector> keys = hash.keyValues(0, hash.groupCount(),
+                    java.util.stream.IntStream.range(0, TYPES.size()).mapToObj(i -> ColumnTypes.toArrowField("k" + i, TYPES.get(i))).toList(),
+                    allocator);
             try {
                 for (int group = 0; group < hash.groupCount(); group += 97) {
                     for (int column = 0; column < TYPES.size(); column++) {
