@@ -63,7 +63,7 @@ public final class Driver implements AutoCloseable {
                 VectorSchemaRoot batch = timed(current, current::getOutput);
                 if (batch != null) {
                     current.context().recordOutput(batch.getRowCount());
-                    if (next == operators.getLast()) {
+                    if (next == operators.getLast() && next.countsInputAsOutput()) {
                         next.context().recordOutput(batch.getRowCount());
                     }
                     timed(next, () -> {

@@ -102,4 +102,9 @@ final class TestingSinkOperator implements Operator {
     public void close() {
         closed = true;
     }
+
+    @Override
+    public boolean countsInputAsOutput() {
+        return true;
+    }
 }
