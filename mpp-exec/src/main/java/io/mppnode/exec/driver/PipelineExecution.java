@@ -30,6 +30,7 @@ public final class PipelineExecution {
     private boolean stopping;
     private int ended;
     private int finished;
+    private Throwable firstFailure;
 
     public PipelineExecution(List<Driver> drivers, Executor workers, long sliceNanos) {
         this.workers = requireNonNull(workers, "workers is null");
@@ -85,26 +86,41 @@ public final class PipelineExecution {
             if (driverFinished) {
                 finished++;
             }
-            all = ended == runners.size();
-            allFinished = finished == runners.size();
-            if (failure != null) {
+            if (failure != null && firstFailure == null) {
+                firstFailure = failure;
                 stopping = true;
             }
+            all = ended == runners.size();
+            allFinished = finished == runners.size();
         }
         try {
             runner.driver.close();
         } catch (RuntimeException e) {
-            failure = failure == null ? e : failure;
+            if (failure == null) {
+                synchronized (this) {
+                    if (firstFailure == null) {
+                        firstFailure = e;
+                        stopping = true;
+                    }
+                }
+                failure = e;
+            }
         }
         if (failure != null) {
-            done.completeExceptionally(failure);
+            synchronized (this) {
+                done.completeExceptionally(firstFailure);
+            }
             stop();
         }
         if (all) {
-            if (allFinished) {
-                done.complete(null);
-            } else {
-                done.completeExceptionally(new java.util.concurrent.CancellationException("the task's drivers were stopped"));
+            synchronized (this) {
+                if (firstFailure != null) {
+                    done.completeExceptionally(firstFailure);
+                } else if (allFinished) {
+                    done.complete(null);
+                } else {
+                    done.completeExceptionally(new java.util.concurrent.CancellationException("the task's drivers were stopped"));
+                }
             }
             quiet.complete(null);
         }

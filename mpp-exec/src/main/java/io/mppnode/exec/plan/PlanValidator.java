@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.expr.Expressions;
+import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
@@ -115,6 +116,10 @@ public final class PlanValidator {
             case PROJECTION -> {
                 expectChildren(executor, 1);
                 yield Expressions.projection(id, executor.getProjection(), outputColumns(executor.getChildren(0), false)).columns();
+            }
+            case AGGREGATION -> {
+                expectChildren(executor, 1);
+                yield Aggregations.bind(id, executor.getAggregation(), outputColumns(executor.getChildren(0), false)).columns();
             }
             default -> throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
                     "not supported yet: " + kindName(executor) + " (executor '" + id + "')");
