@@ -15,6 +15,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -158,6 +160,73 @@ class HashJoinOracleTest {
         boolean buildRight = side == BuildSide.BUILD_RIGHT;
         assertSameAsDuckDbWith(type, side, buildRight ? List.of() : left, buildRight ? right : List.of(),
                 buildRight ? "l_empty" : "l", buildRight ? "r" : "r_empty");
+    }
+
+    /** The joins whose build rows are decided by every probe's matches, and emitted by the last probe. */
+    static Stream<Arguments> buildSideEmittingJoins() {
+        List<Arguments> cases = new ArrayList<>();
+        List<Object[]> joins = List.of(
+                new Object[] {JoinType.RIGHT_OUTER, BuildSide.BUILD_RIGHT},
+                new Object[] {JoinType.LEFT_OUTER, BuildSide.BUILD_LEFT},
+                new Object[] {JoinType.SEMI, BuildSide.BUILD_LEFT},
+                new Object[] {JoinType.ANTI_SEMI, BuildSide.BUILD_LEFT},
+                new Object[] {JoinType.NULL_AWARE_ANTI_SEMI, BuildSide.BUILD_LEFT});
+        for (Object[] join : joins) {
+            for (boolean withCondition : List.of(false, true)) {
+                cases.add(Arguments.of(join[0], join[1], withCondition));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} other condition {2}")
+    @MethodSource("buildSideEmittingJoins")
+    void twoBuildAndTwoProbeInstancesEmitEachBuildRowOnce(JoinType type, BuildSide side, boolean withCondition)
+            throws SQLException {
+        // For NOT IN without condition, a right side without NULL keys, so that rows come out.
+        List<List<Object>> rightRows = type == JoinType.NULL_AWARE_ANTI_SEMI && !withCondition ? rightWithoutNullKeys : right;
+        String rightTable = rightRows == right ? "r" : "r_without_null_keys";
+        List<List<Object>> ours;
+        try (TestingJoin join = TestingJoin.builder(allocator)
+                .left(LEFT_COLUMNS, left).right(RIGHT_COLUMNS, rightRows)
+                .type(type, side).keys(Keys.INT64.leftExprs(), Keys.INT64.rightExprs())
+                .condition(withCondition ? CONDITION : null)
+                .instances(2, 2)
+                .batchRows(BATCH_ROWS)
+                .build()) {
+            ours = join.run();
+            // Both probes had rows to probe; only one of them emitted the build rows.
+            assertThat(join.probeSources).allSatisfy(source -> assertThat(source.batchesProduced()).isPositive());
+        }
+        String sql = JoinTestData.sql(type, Keys.INT64, withCondition, "l", rightTable);
+        List<List<Object>> theirs = JoinTestData.query(duckdb, sql);
+
+        assertThat(JoinTestData.multisetDifference(ours, theirs)).as(sql).isNull();
+        assertThat(theirs).as(sql).isNotEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} {1} other condition {2}")
+    @MethodSource("buildSideEmittingJoins")
+    void fourProbesOnTheirOwnThreadsEmitEachBuildRowOnce(JoinType type, BuildSide side, boolean withCondition)
+            throws Exception {
+        List<List<Object>> rightRows = type == JoinType.NULL_AWARE_ANTI_SEMI && !withCondition ? rightWithoutNullKeys : right;
+        String rightTable = rightRows == right ? "r" : "r_without_null_keys";
+        ExecutorService executor = Executors.newFixedThreadPool(6);
+        List<List<Object>> ours;
+        try (TestingJoin join = TestingJoin.builder(allocator)
+                .left(LEFT_COLUMNS, left).right(RIGHT_COLUMNS, rightRows)
+                .type(type, side).keys(Keys.INT64.leftExprs(), Keys.INT64.rightExprs())
+                .condition(withCondition ? CONDITION : null)
+                .instances(2, 4)
+                .batchRows(300)
+                .inputBatchRows(100)
+                .build()) {
+            ours = join.runOnThreads(executor);
+        } finally {
+            executor.shutdownNow();
+        }
+        String sql = JoinTestData.sql(type, Keys.INT64, withCondition, "l", rightTable);
+        assertThat(JoinTestData.multisetDifference(ours, JoinTestData.query(duckdb, sql))).as(sql).isNull();
     }
 
     private void assertSameAsDuckDbWith(JoinType type, BuildSide side, List<List<Object>> leftRows,
