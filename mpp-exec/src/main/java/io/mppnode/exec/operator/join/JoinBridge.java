@@ -83,11 +83,15 @@ public final class JoinBridge implements AutoCloseable {
     }
 
     /** Completes when the table is published or will never be; a probe then asks {@link #table()}. */
-    public CompletableFuture<Void> whenBuilt() {
+    CompletableFuture<Void> whenBuilt() {
         return built;
     }
 
-    /** Frees the table, or the build rows gathered so far, and wakes waiting probes; idempotent. */
+    /**
+     * Frees the table, or the build rows gathered so far, and wakes waiting probes; idempotent.
+     * Call it once no driver of the join is running (at the end of the task, or when it is torn
+     * down): a probe running on another thread would read the freed table.
+     */
     @Override
     public void close() {
         synchronized (this) {

@@ -164,7 +164,7 @@ class HashJoinLifecycleTest {
         // About 1 MiB of build rows fit; the table's copy of them does not.
         List<List<Object>> wide = new ArrayList<>();
         for (long id = 0; id < 4000; id++) {
-            wide.add(Arrays.asList(id, id % 100, "x".repeat(200), BigDecimal.ONE.setScale(2), 1));
+            wide.add(Arrays.asList(id, id % 100, "x".repeat(200), BigDecimal.ONE.setScale(2), 1, 0.5, null));
         }
         try (BufferAllocator limited = task.newChildAllocator("limited", 0, 3 * MIB / 2)) {
             TestingJoin join = TestingJoin.builder(task)
@@ -261,7 +261,7 @@ class HashJoinLifecycleTest {
     private static List<List<Object>> sameKey(int count, long firstId) {
         List<List<Object>> rows = new ArrayList<>();
         for (long i = 0; i < count; i++) {
-            rows.add(Arrays.asList(firstId + i, 1L, "k" + i % 10, BigDecimal.valueOf(i, 2), (int) i % 100));
+            rows.add(Arrays.asList(firstId + i, 1L, "k" + i % 10, BigDecimal.valueOf(i, 2), (int) i % 100, null, null));
         }
         return rows;
     }

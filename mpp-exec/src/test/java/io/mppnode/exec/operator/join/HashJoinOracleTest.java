@@ -110,7 +110,7 @@ class HashJoinOracleTest {
             return;
         }
         assertThat(theirs).as("a join that returns nothing checks little: %s", sql).isNotEmpty();
-        int columns = type == JoinType.INNER || type == JoinType.LEFT_OUTER || type == JoinType.RIGHT_OUTER ? 10 : 5;
+        int columns = type == JoinType.INNER || type == JoinType.LEFT_OUTER || type == JoinType.RIGHT_OUTER ? 14 : 7;
         assertThat(ours.getFirst()).hasSize(columns);
     }
 

@@ -14,9 +14,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,13 +38,17 @@ final class JoinTestData {
             new ColumnSchema("l_k", ColumnTypes.of(TypeKind.INT64)),
             new ColumnSchema("l_s", ColumnTypes.of(TypeKind.STRING)),
             new ColumnSchema("l_d", ColumnTypes.decimal(12, 2)),
-            new ColumnSchema("l_x", ColumnTypes.of(TypeKind.INT32)));
+            new ColumnSchema("l_x", ColumnTypes.of(TypeKind.INT32)),
+            new ColumnSchema("l_b", ColumnTypes.of(TypeKind.BOOLEAN)),
+            new ColumnSchema("l_t", ColumnTypes.of(TypeKind.TIMESTAMP)));
     static final List<ColumnSchema> RIGHT_COLUMNS = List.of(
             new ColumnSchema("r_id", ColumnTypes.of(TypeKind.INT64)),
             new ColumnSchema("r_k", ColumnTypes.of(TypeKind.INT64)),
             new ColumnSchema("r_s", ColumnTypes.of(TypeKind.STRING)),
             new ColumnSchema("r_d", ColumnTypes.decimal(12, 2)),
-            new ColumnSchema("r_y", ColumnTypes.of(TypeKind.INT32)));
+            new ColumnSchema("r_y", ColumnTypes.of(TypeKind.INT32)),
+            new ColumnSchema("r_f", ColumnTypes.of(TypeKind.FLOAT64)),
+            new ColumnSchema("r_dt", ColumnTypes.of(TypeKind.DATE)));
     private static final String[] WORDS = {"apple", "münchen", "東京", "", "naïve", "🙂", "Zebra", "lemon"};
     static final Expr CONDITION = call("lt", column("l_x"), column("r_y"));
 
@@ -85,7 +90,9 @@ final class JoinTestData {
         List<List<Object>> rows = new ArrayList<>();
         for (long id = 0; id < count; id++) {
             rows.add(Arrays.asList(id, key(random, 0, 400), maybeNull(random, WORDS[random.nextInt(WORDS.length)]),
-                    maybeNull(random, BigDecimal.valueOf(random.nextInt(300), 2)), maybeNull(random, random.nextInt(100))));
+                    maybeNull(random, BigDecimal.valueOf(random.nextInt(300), 2)), maybeNull(random, random.nextInt(100)),
+                    maybeNull(random, random.nextBoolean()),
+                    maybeNull(random, LocalDateTime.of(2024, 2, 29, 12, 0).plusSeconds(random.nextInt(100_000)).plusNanos(1000L * random.nextInt(1000)))));
         }
         return rows;
     }
@@ -95,7 +102,9 @@ final class JoinTestData {
         List<List<Object>> rows = new ArrayList<>();
         for (long id = 0; id < count; id++) {
             rows.add(Arrays.asList(1_000_000 + id, key(random, 150, 550), maybeNull(random, WORDS[random.nextInt(WORDS.length)]),
-                    maybeNull(random, BigDecimal.valueOf(150 + random.nextInt(300), 2)), maybeNull(random, random.nextInt(100))));
+                    maybeNull(random, BigDecimal.valueOf(150 + random.nextInt(300), 2)), maybeNull(random, random.nextInt(100)),
+                    maybeNull(random, random.nextInt(2000) / 8.0 - 100),
+                    maybeNull(random, LocalDate.of(1999, 12, 1).plusDays(random.nextInt(90)))));
         }
         return rows;
     }
@@ -135,8 +144,10 @@ final class JoinTestData {
         }
     }
 
-    static final String LEFT_SQL_COLUMNS = "l_id BIGINT, l_k BIGINT, l_s VARCHAR, l_d DECIMAL(12, 2), l_x INTEGER";
-    static final String RIGHT_SQL_COLUMNS = "r_id BIGINT, r_k BIGINT, r_s VARCHAR, r_d DECIMAL(12, 2), r_y INTEGER";
+    static final String LEFT_SQL_COLUMNS =
+            "l_id BIGINT, l_k BIGINT, l_s VARCHAR, l_d DECIMAL(12, 2), l_x INTEGER, l_b BOOLEAN, l_t TIMESTAMP";
+    static final String RIGHT_SQL_COLUMNS =
+            "r_id BIGINT, r_k BIGINT, r_s VARCHAR, r_d DECIMAL(12, 2), r_y INTEGER, r_f DOUBLE, r_dt DATE";
 
     /** The join as DuckDB SQL over tables {@code left} and {@code right} (aliased l and r). */
     static String sql(JoinType type, Keys keys, boolean withCondition, String left, String right) {
@@ -200,17 +211,22 @@ final class JoinTestData {
                 + missing.subList(0, Math.min(10, missing.size()));
     }
 
-    /** A row as text, decimals without trailing zeros, so equal values of both sides read alike. */
+    /**
+     * A row as text, so that equal values of both sides read alike: decimals without trailing
+     * zeros, JDBC's dates and timestamps as java.time values (as ArrowValues reads them).
+     */
     private static String canonical(List<Object> row) {
         List<String> values = new ArrayList<>(row.size());
         for (Object value : row) {
-            values.add(value instanceof BigDecimal decimal ? decimal.stripTrailingZeros().toPlainString() : String.valueOf(value));
+            values.add(String.valueOf(switch (value) {
+                case BigDecimal decimal -> decimal.stripTrailingZeros().toPlainString();
+                case java.sql.Timestamp timestamp -> timestamp.toLocalDateTime();
+                case java.sql.Date date -> date.toLocalDate();
+                case null -> null;
+                default -> value;
+            }));
         }
         return values.toString();
-    }
-
-    static Comparator<List<Object>> byText() {
-        return Comparator.comparing(List::toString);
     }
 
     static Expr column(String name) {
