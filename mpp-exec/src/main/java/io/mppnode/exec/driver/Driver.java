@@ -127,8 +127,11 @@ public final class Driver implements AutoCloseable {
         RuntimeException failure = null;
         for (Operator operator : operators.reversed()) {
             try {
-                operator.close();
-                operator.context().close();
+                try {
+                    operator.close();
+                } finally {
+                    operator.context().close();
+                }
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;

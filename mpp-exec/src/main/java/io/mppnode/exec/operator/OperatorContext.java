@@ -58,6 +58,20 @@ public final class OperatorContext implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Takes one more reference for an operator that works for this executor without being one
+     * of its instances (a join's build half): it does not count in the summary's concurrency.
+     */
+    public OperatorContext share() {
+        references.updateAndGet(count -> {
+            if (count <= 0) {
+                throw new IllegalStateException("the context of executor '" + executorId + "' is closed");
+            }
+            return count + 1;
+        });
+        return this;
+    }
+
     public void addWallNanos(long nanos) {
         wallNanos.add(nanos);
     }

@@ -121,6 +121,28 @@ public final class PlanValidator {
                 expectChildren(executor, 1);
                 yield Aggregations.bind(id, executor.getAggregation(), outputColumns(executor.getChildren(0), false)).columns();
             }
+            case LIMIT -> {
+                expectChildren(executor, 1);
+                yield outputColumns(executor.getChildren(0), false);
+            }
+            case TOP_N -> {
+                expectChildren(executor, 1);
+                List<ColumnSchema> input = outputColumns(executor.getChildren(0), false);
+                Bindings.sortKeys(id, executor.getTopN().getOrderByList(), input);
+                yield input;
+            }
+            case SORT -> {
+                expectChildren(executor, 1);
+                List<ColumnSchema> input = outputColumns(executor.getChildren(0), false);
+                Bindings.sortKeys(id, executor.getSort().getOrderByList(), input);
+                yield input;
+            }
+            case JOIN -> {
+                expectChildren(executor, 2);
+                List<ColumnSchema> left = outputColumns(executor.getChildren(0), false);
+                List<ColumnSchema> right = outputColumns(executor.getChildren(1), false);
+                yield Bindings.join(id, executor.getJoin(), left, right).output();
+            }
             default -> throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
                     "not supported yet: " + kindName(executor) + " (executor '" + id + "')");
         };

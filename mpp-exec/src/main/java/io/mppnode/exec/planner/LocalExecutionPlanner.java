@@ -18,7 +18,16 @@ import io.mppnode.exec.operator.aggregation.HashAggregationOperator;
 import io.mppnode.exec.operator.local.LocalExchange;
 import io.mppnode.exec.operator.local.LocalExchangeSinkOperator;
 import io.mppnode.exec.operator.local.LocalExchangeSourceOperator;
+import io.mppnode.exec.operator.LimitOperator;
+import io.mppnode.exec.operator.SortOperator;
+import io.mppnode.exec.operator.TopNOperator;
+import io.mppnode.exec.operator.join.HashBuildOperator;
+import io.mppnode.exec.operator.join.JoinBridge;
+import io.mppnode.exec.operator.join.LookupJoinOperator;
+import io.mppnode.exec.plan.Bindings;
 import io.mppnode.exec.plan.PlanValidator;
+import io.mppnode.proto.plan.BuildSide;
+import io.mppnode.proto.plan.Join;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.type.ColumnTypes;
@@ -161,8 +170,65 @@ public final class LocalExecutionPlanner {
                             Aggregations.bind(id, executor.getAggregation(), input), batchRows));
                     yield pipeline;
                 }
+                case LIMIT -> {
+                    Pipeline pipeline = gather(build(executor.getChildren(0)), id);
+                    long limit = executor.getLimit().getLimit();
+                    long offset = executor.getLimit().getOffset();
+                    pipeline.add(instance -> new LimitOperator(operatorContext.retain(), limit, offset));
+                    yield pipeline;
+                }
+                case TOP_N -> {
+                    Pipeline pipeline = gather(build(executor.getChildren(0)), id);
+                    List<ColumnSchema> input = pipeline.columns;
+                    long limit = executor.getTopN().getLimit();
+                    pipeline.add(instance -> {
+                        Bindings.SortKeys keys = Bindings.sortKeys(id, executor.getTopN().getOrderByList(), input);
+                        return new TopNOperator(operatorContext.retain(), keys.exprs(), keys.orders(), limit, batchRows);
+                    });
+                    yield pipeline;
+                }
+                case SORT -> {
+                    Pipeline pipeline = gather(build(executor.getChildren(0)), id);
+                    List<ColumnSchema> input = pipeline.columns;
+                    pipeline.add(instance -> {
+                        Bindings.SortKeys keys = Bindings.sortKeys(id, executor.getSort().getOrderByList(), input);
+                        return new SortOperator(operatorContext.retain(), keys.exprs(), keys.orders(), batchRows);
+                    });
+                    yield pipeline;
+                }
+                case JOIN -> join(executor, operatorContext);
                 default -> throw new IllegalStateException("not a validated plan: " + PlanValidator.kindName(executor));
             };
+        }
+
+        /**
+         * The build child's pipeline ends in the build operator (every copy); the probe child's
+         * continues with the probe operator (every copy); they meet in one bridge.
+         */
+        private Pipeline join(Executor executor, OperatorContext operatorContext) {
+            String id = executor.getExecutorId();
+            Join join = executor.getJoin();
+            boolean buildLeft = join.getBuildSide() == BuildSide.BUILD_LEFT;
+            Pipeline build = build(executor.getChildren(buildLeft ? 0 : 1));
+            Pipeline probe = build(executor.getChildren(buildLeft ? 1 : 0));
+            List<ColumnSchema> left = buildLeft ? build.columns : probe.columns;
+            List<ColumnSchema> right = buildLeft ? probe.columns : build.columns;
+            List<ColumnSchema> output = Bindings.join(id, join, left, right).output();
+            JoinBridge bridge = new JoinBridge(build.drivers, probe.drivers, arrowSchema(build.columns), arrowSchema(probe.columns));
+            shared.add(bridge);
+            build.add(instance -> {
+                Bindings.BoundJoin bound = Bindings.join(id, join, left, right);
+                return new HashBuildOperator(operatorContext.share(), buildLeft ? bound.leftKeys() : bound.rightKeys(), bridge);
+            });
+            end(build);
+            int batchRows = context.batchRows();
+            probe.add(instance -> {
+                Bindings.BoundJoin bound = Bindings.join(id, join, left, right);
+                return new LookupJoinOperator(operatorContext.retain(), bridge, join.getType(), join.getBuildSide(),
+                        buildLeft ? bound.rightKeys() : bound.leftKeys(), bound.otherCondition(), batchRows);
+            });
+            probe.columns = output;
+            return probe;
         }
 
         /** The pipeline itself when it runs as one driver; else ends its copies in a local exchange and opens a one-driver pipeline reading it. */
