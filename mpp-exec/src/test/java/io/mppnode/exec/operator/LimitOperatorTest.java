@@ -99,6 +99,7 @@ class LimitOperatorTest {
                 assertThat(output.getRowCount()).isEqualTo(5);
             }
             assertThat(limit.isFinished()).isTrue();
+            assertThat(limit.needsInput()).isFalse();
             assertThat(limit.getOutput()).isNull();
         }
     }

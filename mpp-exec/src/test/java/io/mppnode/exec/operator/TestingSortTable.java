@@ -124,10 +124,20 @@ final class TestingSortTable implements AutoCloseable {
         };
     }
 
-    /** Values beyond 18 digits (the 128-bit path), and a few small ones repeated. */
+    /**
+     * Values beyond 18 digits (the 128-bit path), a few small ones repeated, and some around
+     * +-2^63 unscaled, whose 128-bit values share the high word and differ in the low word's top bit.
+     */
     private static BigDecimal wideDecimal(Random random) {
-        if (random.nextInt(4) == 0) {
-            return BigDecimal.valueOf(random.nextInt(7) - 3, 4);
+        switch (random.nextInt(8)) {
+            case 0, 1 -> {
+                return BigDecimal.valueOf(random.nextInt(7) - 3, 4);
+            }
+            case 2 -> {
+                BigInteger nearTwoToThe63 = BigInteger.ONE.shiftLeft(63).add(BigInteger.valueOf(random.nextInt(5) - 2));
+                return new BigDecimal(random.nextBoolean() ? nearTwoToThe63 : nearTwoToThe63.negate(), 4);
+            }
+            default -> { }
         }
         BigInteger unscaled = new BigInteger(95, random).subtract(BigInteger.ONE.shiftLeft(94));
         return new BigDecimal(unscaled, 4);
