@@ -71,6 +71,21 @@ class SortOperatorTest {
     }
 
     @Test
+    void equalKeysKeepTheirInputOrderAcrossMergedRuns() throws Exception {
+        // A stable sort: among the many rows with equal f, ids come in input order.
+        try (TestingSortTable table = TestingSortTable.load(3_000, 5);
+                OperatorContext context = new OperatorContext("sort_1", allocator);
+                SortOperator sort = new SortOperator(context, List.of(TestingSortTable.key("f")),
+                        List.of(new SortOrder(true, false)), 1_000)) {
+            int f = TestingSortTable.column("f");
+            List<List<Object>> expected = new ArrayList<>(table.rows());
+            expected.sort(Comparator.comparing(row -> (Boolean) row.get(f), Comparator.nullsLast(Comparator.reverseOrder())));
+
+            assertThat(TestingOperators.run(sort, table.batches(allocator, 700)).rows()).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void noInputGivesNoOutput() {
         try (OperatorContext context = new OperatorContext("sort_1", allocator);
                 SortOperator sort = new SortOperator(context, List.of(key("n")), ASCENDING, 100)) {
