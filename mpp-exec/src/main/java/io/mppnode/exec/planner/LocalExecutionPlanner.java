@@ -172,15 +172,15 @@ public final class LocalExecutionPlanner {
                 }
                 case LIMIT -> {
                     Pipeline pipeline = gather(build(executor.getChildren(0)), id);
-                    long limit = executor.getLimit().getLimit();
-                    long offset = executor.getLimit().getOffset();
+                    long limit = unsigned(executor.getLimit().getLimit());
+                    long offset = unsigned(executor.getLimit().getOffset());
                     pipeline.add(instance -> new LimitOperator(operatorContext.retain(), limit, offset));
                     yield pipeline;
                 }
                 case TOP_N -> {
                     Pipeline pipeline = gather(build(executor.getChildren(0)), id);
                     List<ColumnSchema> input = pipeline.columns;
-                    long limit = executor.getTopN().getLimit();
+                    long limit = unsigned(executor.getTopN().getLimit());
                     pipeline.add(instance -> {
                         Bindings.SortKeys keys = Bindings.sortKeys(id, executor.getTopN().getOrderByList(), input);
                         return new TopNOperator(operatorContext.retain(), keys.exprs(), keys.orders(), limit, batchRows);
@@ -319,6 +319,11 @@ public final class LocalExecutionPlanner {
             executorContexts.clear();
             internalContexts.clear();
         }
+    }
+
+    /** A plan's uint64 count: values above Long.MAX_VALUE (negative in Java) mean "no bound" here. */
+    private static long unsigned(long value) {
+        return value < 0 ? Long.MAX_VALUE : value;
     }
 
     static Schema arrowSchema(List<ColumnSchema> columns) {
