@@ -49,6 +49,9 @@ class BadInputTest {
     }
 
     private static DispatchTaskResponse refused(DispatchTaskRequest request, ErrorCode code, String... fragments) {
+        // The previous test's check query may still be leaving the registry.
+        io.mppnode.server.Conditions.awaitTrue("earlier tasks ended", () -> node.node().tasks().taskCount() == 0
+                && node.node().tasks().queryCount() == 0);
         DispatchTaskResponse response = node.blocking().dispatchMPPTask(request);
         assertThat(response.hasError()).as("dispatch is refused").isTrue();
         assertThat(response.getError().getCode()).as(response.getError().getMsg()).isEqualTo(code.code());
