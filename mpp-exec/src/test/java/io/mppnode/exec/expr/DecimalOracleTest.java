@@ -1,5 +1,6 @@
 package io.mppnode.exec.expr;
 
+import static io.mppnode.exec.expr.DuckDbOracle.check;
 import static io.mppnode.exec.expr.TestingExprs.call;
 import static io.mppnode.exec.expr.TestingExprs.cast;
 import static io.mppnode.exec.expr.TestingExprs.col;
@@ -8,6 +9,7 @@ import static io.mppnode.exec.expr.TestingExprs.int32;
 import static io.mppnode.exec.expr.TestingExprs.int64;
 import static io.mppnode.exec.expr.TestingExprs.nullLiteral;
 
+import io.mppnode.exec.expr.DuckDbOracle.Check;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
@@ -183,23 +185,8 @@ class DecimalOracleTest {
 
     // ----- the oracle's SQL -----
 
-    /** A projection checked against a DuckDB expression; the DuckDB value is cast to our result type. */
-    private record Check(Expr ours, String duckDb) {}
-
-    private static Check check(Expr ours, String duckDb) {
-        return new Check(ours, duckDb);
-    }
-
     private void assertSame(Check... checks) throws SQLException {
-        ExprBinder binder = new ExprBinder("projection_1", COLUMNS);
-        List<Expr> projections = new ArrayList<>(List.of(col("id")));
-        StringBuilder sql = new StringBuilder("SELECT id");
-        for (Check check : checks) {
-            DataType type = binder.bind(check.ours()).type();
-            projections.add(check.ours());
-            sql.append(", CAST((").append(check.duckDb()).append(") AS ").append(DuckDbOracle.sqlType(type)).append(")");
-        }
-        oracle.assertSame(allocator, null, projections, sql.append(" FROM t ORDER BY id").toString());
+        oracle.assertSame(allocator, null, null, checks);
     }
 
     /** A column as DECIMAL(38, its scale), so that DuckDB's result type cannot overflow before ours would. */
