@@ -163,8 +163,12 @@ class DecimalOracleTest {
                         int32(0), decimal("0.001", 3, 3), nullLiteral(ColumnTypes.decimal(5, 2)))),
                 List.of(col("id"), call("le", col("w"), col("b")), call("eq", col("z"), col("a")),
                         call("in", col("z"), int32(1), int64(-99999), decimal("99999.0", 6, 1)),
-                        call("in", col("q"), col("p"), col("z"), decimal("0.5", 2, 1))),
-                "SELECT id, w <= b, z = a, z IN (1, -99999, 99999.0), q IN (p, z, 0.5) FROM t"
+                        call("in", col("q"), col("p"), col("z"), decimal("0.5", 2, 1)),
+                        // Literals against decimals of another scale: aligned to it, or (0.001 at scale 2) compared exactly.
+                        call("gt", col("p"), int32(100)), call("le", decimal("0.5", 2, 1), col("q")), call("eq", col("p"), decimal("0.001", 3, 3)),
+                        call("lt", int64(-7), col("w")), call("ge", col("r"), decimal("9223372036854775.807", 19, 3))),
+                "SELECT id, w <= b, z = a, z IN (1, -99999, 99999.0), q IN (p, z, 0.5), p > 100, 0.5 <= q, p = 0.001, -7 < w,"
+                        + " r >= 9223372036854775.807 FROM t"
                         + " WHERE r > q OR p IN (0.05, -0.050, 0, 0.001, NULL) ORDER BY id");
     }
 

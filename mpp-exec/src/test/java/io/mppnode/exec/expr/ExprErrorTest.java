@@ -254,6 +254,25 @@ class ExprErrorTest {
         assertThat(allocator.getAllocatedMemory()).isZero();
     }
 
+    @Test
+    void everyFunctionTakesAnEmptyBatch() {
+        List<Expr> exprs = List.of(call("plus", col("w"), col("a")), call("divide", col("a"), col("a")), call("negate", col("w")),
+                call("eq", col("s"), string("x")), and(call("gt", col("a"), int32(1)), call("is_null", col("s"))), call("not", call("is_not_null", col("d"))),
+                call("in", col("a"), int32(1), col("a")), call("like", col("s"), string("%x_")), call("like", col("s"), col("s")),
+                call("case", call("gt", col("a"), int32(1)), col("s"), string("y")), call("coalesce", col("w"), col("a")),
+                cast(col("s"), TypeKind.DATE), cast(col("w"), TypeKind.STRING), call("substring", col("s"), col("a"), col("a")),
+                call("concat", col("s"), col("s")), call("year", col("d")), call("date_add", col("d"), col("a"), string("month")),
+                call("modulo", col("w"), col("w")), call("multiply", col("a"), col("a")));
+        ExprBinder binder = new ExprBinder("projection_1", COLUMNS);
+        try (VectorSchemaRoot empty = DuckDbOracle.batch(allocator, COLUMNS, List.of())) {
+            for (Expr expr : exprs) {
+                try (FieldVector result = new ExprCompiler("projection_1").compile(binder.bind(expr)).evaluate(empty, allocator)) {
+                    assertThat(result.getValueCount()).as("%s", expr).isZero();
+                }
+            }
+        }
+    }
+
     // ----- running -----
 
     private static List<Object> row(BigDecimal w, String s, Integer a, LocalDate d) {
