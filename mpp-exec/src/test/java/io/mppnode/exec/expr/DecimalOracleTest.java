@@ -13,7 +13,6 @@ import io.mppnode.exec.expr.DuckDbOracle.Check;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
-import io.mppnode.proto.plan.Expr;
 import io.mppnode.proto.plan.TypeKind;
 import java.math.BigDecimal;
 import java.math.BigInteger;

@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -98,7 +99,7 @@ final class DuckDbOracle implements AutoCloseable {
      */
     void assertSame(BufferAllocator allocator, Expr condition, String where, Check... checks) throws SQLException {
         ExprBinder binder = new ExprBinder("projection_1", columns);
-        List<Expr> projections = new ArrayList<>(List.of(io.mppnode.exec.expr.TestingExprs.col("id")));
+        List<Expr> projections = new ArrayList<>(List.of(TestingExprs.col("id")));
         StringBuilder sql = new StringBuilder("SELECT id");
         for (Check check : checks) {
             projections.add(check.ours());
@@ -169,7 +170,7 @@ final class DuckDbOracle implements AutoCloseable {
                 List<Object> row = new ArrayList<>(count);
                 for (int i = 1; i <= count; i++) {
                     Object value = rows.getObject(i);
-                    row.add(value instanceof Timestamp ? rows.getObject(i, java.time.LocalDateTime.class) : value);
+                    row.add(value instanceof Timestamp ? rows.getObject(i, LocalDateTime.class) : value);
                 }
                 result.add(row);
             }
