@@ -71,8 +71,13 @@ record CastExpr(VectorExpr arg, DataType type, String executorId) implements Vec
     private FieldVector relabel(FieldVector value, BufferAllocator allocator) {
         try (value) {
             FieldVector out = ColumnTypes.toArrowField("", type).createVector(allocator);
-            value.makeTransferPair(out).transfer();
-            return out;
+            try {
+                value.makeTransferPair(out).transfer();
+                return out;
+            } catch (RuntimeException | Error e) {
+                out.close();
+                throw e;
+            }
         }
     }
 
