@@ -29,9 +29,11 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * conversions to a common type. The conversion is chosen once per batch; each is one loop.
  * <ul>
  *   <li>Between numbers: exact, rounding half away from zero (HALF_UP) when digits are dropped
- *       (decimal to a smaller scale or to an integer); float64 to an integer rounds half to
- *       even (as DuckDB, and MySQL for approximate values) and float64 to a decimal rounds the
- *       double's exact binary value HALF_UP (so 1.005, just below in binary, gives 1.00). A
+ *       (decimal to a smaller scale or to an integer). float64 to an integer rounds the double
+ *       half to even (as DuckDB, MySQL and TiDB). float64 to a decimal rounds HALF_UP the
+ *       shortest decimal text of the double (what it prints as), as MySQL and TiDB: 2.675 and
+ *       1.005 give 2.68 and 1.01 at scale 2 although both are a little below in binary (DuckDB
+ *       rounds the double product {@code value * 10^scale} instead, and gives 2.68 and 1.00). A
  *       value outside the target (int32 range, the decimal's precision, NaN or an infinity to
  *       an exact type) is a DATA_ERROR naming the value and the type.
  *   <li>BOOLEAN to an integer is 1 or 0; an integer to BOOLEAN is whether it is not zero.
@@ -69,8 +71,13 @@ record CastExpr(VectorExpr arg, DataType type, String executorId) implements Vec
     private FieldVector relabel(FieldVector value, BufferAllocator allocator) {
         try (value) {
             FieldVector out = ColumnTypes.toArrowField("", type).createVector(allocator);
-            value.makeTransferPair(out).transfer();
-            return out;
+            try {
+                value.makeTransferPair(out).transfer();
+                return out;
+            } catch (RuntimeException | Error e) {
+                out.close();
+                throw e;
+            }
         }
     }
 
@@ -266,7 +273,9 @@ record CastExpr(VectorExpr arg, DataType type, String executorId) implements Vec
             if (Math.abs(value) >= 1e39) {
                 throw overflow(TextFormat.float64(value));
             }
-            BigInteger unscaled = new BigDecimal(value).setScale(scale, RoundingMode.HALF_UP).unscaledValue();
+            // The double's shortest decimal text, as MySQL and TiDB take it: 2.675 is 2.68 at scale 2
+            // although its binary value is a little below.
+            BigInteger unscaled = BigDecimal.valueOf(value).setScale(scale, RoundingMode.HALF_UP).unscaledValue();
             if (!Decimal128.fits(unscaled, precision)) {
                 throw overflow(TextFormat.float64(value));
             }

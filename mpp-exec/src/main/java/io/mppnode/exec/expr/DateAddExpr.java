@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
-import io.mppnode.proto.plan.TypeKind;
 import java.util.List;
 import java.util.Locale;
 import org.apache.arrow.memory.BufferAllocator;

@@ -13,11 +13,11 @@ import org.apache.arrow.vector.DecimalVector;
  */
 final class Decimal128 {
     /** 10^0 .. 10^18, every power of ten a long holds. */
-    static final long[] POWERS_OF_TEN = new long[19];
+    private static final long[] POWERS_OF_TEN = new long[19];
     /** 10^0 .. 10^77 (a product or a rescale of two 38-digit values stays below). */
     private static final BigInteger[] BIG_POWERS_OF_TEN = new BigInteger[78];
     /** 10^0 .. 10^22, the powers of ten a double holds exactly. */
-    static final double[] DOUBLE_POWERS_OF_TEN = new double[23];
+    private static final double[] DOUBLE_POWERS_OF_TEN = new double[23];
     /** What the long helpers answer when the result is not a long: the caller redoes the row in BigInteger. */
     static final long SLOW = Long.MIN_VALUE;
     private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);

@@ -83,7 +83,8 @@ public final class ExprCompiler {
         }
         DataType type = call.type();
         return switch (call.function()) {
-            case EQ, NE, LT, LE, GT, GE -> new CompareExpr(call.function(), args.get(0), args.get(1));
+            case EQ, NE, LT, LE, GT, GE -> new CompareExpr(call.function(), alignLiteral(call.args().get(0), args.get(0), args.get(1).type()),
+                    alignLiteral(call.args().get(1), args.get(1), args.get(0).type()));
             case AND, OR -> new LogicExpr(call.function() == Function.AND, args);
             case NOT -> new NotExpr(args.getFirst());
             case IS_NULL, IS_NOT_NULL -> new NullTestExpr(call.function() == Function.IS_NULL, args.getFirst());
@@ -124,6 +125,35 @@ public final class ExprCompiler {
             }
             default -> throw new IllegalStateException("arithmetic giving " + ColumnTypes.describe(type));
         };
+    }
+
+    /**
+     * An exact literal compared with a decimal of another scale, as a decimal of that scale when
+     * it is one exactly ({@code price > 100} on decimal(15, 2) compares with 100.00), so the
+     * comparison runs on the unscaled values instead of BigDecimals. Anything else as it is.
+     */
+    private static VectorExpr alignLiteral(BoundExpr bound, VectorExpr compiled, DataType other) {
+        if (!(bound instanceof BoundExpr.Constant constant) || constant.isNull() || other.getKind() != TypeKind.DECIMAL
+                || constant.type().equals(other)) {
+            return compiled;
+        }
+        BigDecimal value = switch (constant.value()) {
+            case Integer number when constant.type().getKind() == TypeKind.INT32 -> BigDecimal.valueOf(number);
+            case Long number when constant.type().getKind() == TypeKind.INT64 -> BigDecimal.valueOf(number);
+            case BigDecimal number -> number;
+            default -> null;
+        };
+        if (value == null) {
+            return compiled;
+        }
+        try {
+            BigDecimal aligned = value.setScale(other.getScale(), RoundingMode.UNNECESSARY);
+            return aligned.precision() <= ColumnTypes.MAX_DECIMAL_PRECISION
+                    ? new ConstantExpr(new BoundExpr.Constant(aligned, ColumnTypes.decimal(ColumnTypes.MAX_DECIMAL_PRECISION, other.getScale())))
+                    : compiled;
+        } catch (ArithmeticException e) {
+            return compiled; // more decimals than the other side has: compared exactly as it is
+        }
     }
 
     /** An exact number as the decimal that holds every value of it (the binder's rule). */

@@ -30,6 +30,10 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * and compared with x, one loop per v.
  */
 final class InExpr implements VectorExpr {
+    /** A row's state while the candidates are compared one by one (no match yet is 0). */
+    private static final byte SAW_NULL = 1;
+    private static final byte MATCHED = 2;
+
     private final VectorExpr value;
     private final List<VectorExpr> candidates;
     /** The literals as a set, or null when some candidate is not a literal. */
@@ -66,10 +70,6 @@ final class InExpr implements VectorExpr {
         return Vectors.compute(all, type(), batch, allocator, (values, out, rows) -> compareEach(values, (BitVector) out, rows));
     }
 
-    private static final byte NO_MATCH = 0;
-    private static final byte SAW_NULL = 1;
-    private static final byte MATCHED = 2;
-
     private void compareEach(FieldVector[] values, BitVector out, int rows) {
         FieldVector x = values[0];
         byte[] state = new byte[rows];
@@ -97,7 +97,11 @@ final class InExpr implements VectorExpr {
     /** Literal candidates as a sorted set in x's comparison domain. */
     private abstract static class ConstantSet {
         /** Whether some literal is NULL (then a row that matches nothing is NULL, not false). */
-        private boolean anyNull;
+        private final boolean anyNull;
+
+        ConstantSet(boolean anyNull) {
+            this.anyNull = anyNull;
+        }
 
         /** The set for these candidates, or null when one is not a literal or they span several domains. */
         static ConstantSet of(DataType valueType, List<BoundExpr> candidates) {
@@ -126,14 +130,12 @@ final class InExpr implements VectorExpr {
                     literals.add(constant.value());
                 }
             }
-            ConstantSet set = switch (domain) {
-                case LONG -> new LongSet(literals, dates && timestamps);
-                case DOUBLE -> new DoubleSet(literals);
-                case DECIMAL -> new DecimalSet(literals, valueType.getKind() == TypeKind.DECIMAL ? valueType.getScale() : 0);
-                case BYTES -> new BytesSet(literals);
+            return switch (domain) {
+                case LONG -> new LongSet(literals, anyNull, dates && timestamps);
+                case DOUBLE -> new DoubleSet(literals, anyNull);
+                case DECIMAL -> new DecimalSet(literals, anyNull, valueType.getKind() == TypeKind.DECIMAL ? valueType.getScale() : 0);
+                case BYTES -> new BytesSet(literals, anyNull);
             };
-            set.anyNull = anyNull;
-            return set;
         }
 
         /** Whether row {@code row} of {@code values} (not NULL) is in the set; the reader is chosen per batch by {@link #prepare}. */
@@ -164,7 +166,8 @@ final class InExpr implements VectorExpr {
         private final long[] keys;
         private final boolean datesAsMicros;
 
-        LongSet(List<Object> literals, boolean datesAsMicros) {
+        LongSet(List<Object> literals, boolean anyNull, boolean datesAsMicros) {
+            super(anyNull);
             this.datesAsMicros = datesAsMicros;
             this.keys = literals.stream().mapToLong(literal -> switch (literal) {
                 case Boolean bool -> bool ? 1 : 0;
@@ -185,7 +188,8 @@ final class InExpr implements VectorExpr {
     private static final class DoubleSet extends ConstantSet {
         private final double[] keys;
 
-        DoubleSet(List<Object> literals) {
+        DoubleSet(List<Object> literals, boolean anyNull) {
+            super(anyNull);
             // + 0.0 turns -0.0 into 0.0, so the two meet; Arrays' search takes NaN as equal to NaN.
             this.keys = literals.stream().mapToDouble(literal -> ((Number) literal).doubleValue() + 0.0).sorted().distinct().toArray();
         }
@@ -202,7 +206,8 @@ final class InExpr implements VectorExpr {
         private final long[] keys;
         private final Set<BigInteger> wideKeys = new HashSet<>();
 
-        DecimalSet(List<Object> literals, int scale) {
+        DecimalSet(List<Object> literals, boolean anyNull, int scale) {
+            super(anyNull);
             List<Long> narrow = new ArrayList<>();
             for (Object literal : literals) {
                 BigDecimal number = switch (literal) {
@@ -246,7 +251,8 @@ final class InExpr implements VectorExpr {
     private static final class BytesSet extends ConstantSet {
         private final byte[][] keys;
 
-        BytesSet(List<Object> literals) {
+        BytesSet(List<Object> literals, boolean anyNull) {
+            super(anyNull);
             this.keys = literals.stream().map(literal -> ((String) literal).getBytes(StandardCharsets.UTF_8))
                     .sorted(Arrays::compareUnsigned).toArray(byte[][]::new);
         }

@@ -73,6 +73,15 @@ final class TextFormat {
             end--;
         }
         digits = digits.substring(0, end);
+        if (digits.length() == 2) {
+            // Java never prints fewer than two digits; a subnormal such as Double.MIN_VALUE may
+            // read back from one ("5e-324", where Java writes "4.9E-324"): take the nearer one.
+            String single = singleDigit(Math.abs(value), digits, pointAt);
+            if (single != null) {
+                pointAt += single.length() - 1;
+                digits = single.substring(0, 1);
+            }
+        }
         StringBuilder text = new StringBuilder(26);
         if (value < 0) {
             text.append('-');
@@ -98,6 +107,24 @@ final class TextFormat {
             text.append(digits, 0, pointAt).append('.').append(digits, pointAt, digits.length());
         }
         return text.toString();
+    }
+
+    /**
+     * The one-digit decimal, nearer first, that reads back as {@code magnitude}, whose two shortest
+     * digits are {@code digits} with {@code pointAt} digits before the point; as its digit, or
+     * {@code "10"} when it rounds up to the next power of ten; null when none does.
+     */
+    private static String singleDigit(double magnitude, String digits, int pointAt) {
+        int first = digits.charAt(0) - '0';
+        int second = digits.charAt(1) - '0';
+        int[] candidates = second < 5 ? new int[] {first, first + 1} : new int[] {first + 1, first};
+        for (int candidate : candidates) {
+            // candidate * 10^(pointAt - 1): the digit stands where the first of the two stood.
+            if (Double.parseDouble(candidate + "e" + (pointAt - 1)) == magnitude) {
+                return Integer.toString(candidate);
+            }
+        }
+        return null;
     }
 
     /** A day number as {@code YYYY-MM-DD}. */

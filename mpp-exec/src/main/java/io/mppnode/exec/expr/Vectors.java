@@ -4,6 +4,8 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
+import io.mppnode.proto.plan.TypeKind;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -90,7 +92,7 @@ final class Vectors {
         FieldVector[] values = evaluateAll(args, batch, allocator);
         try {
             int rows = batch.getRowCount();
-            FieldVector out = type.getKind() == io.mppnode.proto.plan.TypeKind.STRING
+            FieldVector out = type.getKind() == TypeKind.STRING
                     ? newStringVector(allocator, rows, estimatedBytes(values, rows)) : newVector(type, allocator, rows);
             try {
                 kernel.compute(values, out, rows);
@@ -153,7 +155,7 @@ final class Vectors {
         /** The array, grown to hold at least {@code capacity} bytes (its content is kept). */
         byte[] ensure(int capacity) {
             if (capacity > array.length) {
-                array = java.util.Arrays.copyOf(array, Math.max(capacity, array.length * 2));
+                array = Arrays.copyOf(array, Math.max(capacity, array.length * 2));
             }
             return array;
         }

@@ -1,5 +1,6 @@
 package io.mppnode.exec.expr;
 
+import static io.mppnode.exec.expr.DuckDbOracle.check;
 import static io.mppnode.exec.expr.TestingExprs.call;
 import static io.mppnode.exec.expr.TestingExprs.cast;
 import static io.mppnode.exec.expr.TestingExprs.col;
@@ -8,10 +9,10 @@ import static io.mppnode.exec.expr.TestingExprs.int32;
 import static io.mppnode.exec.expr.TestingExprs.int64;
 import static io.mppnode.exec.expr.TestingExprs.nullLiteral;
 
+import io.mppnode.exec.expr.DuckDbOracle.Check;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
-import io.mppnode.proto.plan.Expr;
 import io.mppnode.proto.plan.TypeKind;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -161,8 +162,12 @@ class DecimalOracleTest {
                         int32(0), decimal("0.001", 3, 3), nullLiteral(ColumnTypes.decimal(5, 2)))),
                 List.of(col("id"), call("le", col("w"), col("b")), call("eq", col("z"), col("a")),
                         call("in", col("z"), int32(1), int64(-99999), decimal("99999.0", 6, 1)),
-                        call("in", col("q"), col("p"), col("z"), decimal("0.5", 2, 1))),
-                "SELECT id, w <= b, z = a, z IN (1, -99999, 99999.0), q IN (p, z, 0.5) FROM t"
+                        call("in", col("q"), col("p"), col("z"), decimal("0.5", 2, 1)),
+                        // Literals against decimals of another scale: aligned to it, or (0.001 at scale 2) compared exactly.
+                        call("gt", col("p"), int32(100)), call("le", decimal("0.5", 2, 1), col("q")), call("eq", col("p"), decimal("0.001", 3, 3)),
+                        call("lt", int64(-7), col("w")), call("ge", col("r"), decimal("9223372036854775.807", 19, 3))),
+                "SELECT id, w <= b, z = a, z IN (1, -99999, 99999.0), q IN (p, z, 0.5), p > 100, 0.5 <= q, p = 0.001, -7 < w,"
+                        + " r >= 9223372036854775.807 FROM t"
                         + " WHERE r > q OR p IN (0.05, -0.050, 0, 0.001, NULL) ORDER BY id");
     }
 
@@ -183,23 +188,8 @@ class DecimalOracleTest {
 
     // ----- the oracle's SQL -----
 
-    /** A projection checked against a DuckDB expression; the DuckDB value is cast to our result type. */
-    private record Check(Expr ours, String duckDb) {}
-
-    private static Check check(Expr ours, String duckDb) {
-        return new Check(ours, duckDb);
-    }
-
     private void assertSame(Check... checks) throws SQLException {
-        ExprBinder binder = new ExprBinder("projection_1", COLUMNS);
-        List<Expr> projections = new ArrayList<>(List.of(col("id")));
-        StringBuilder sql = new StringBuilder("SELECT id");
-        for (Check check : checks) {
-            DataType type = binder.bind(check.ours()).type();
-            projections.add(check.ours());
-            sql.append(", CAST((").append(check.duckDb()).append(") AS ").append(DuckDbOracle.sqlType(type)).append(")");
-        }
-        oracle.assertSame(allocator, null, projections, sql.append(" FROM t ORDER BY id").toString());
+        oracle.assertSame(allocator, null, null, checks);
     }
 
     /** A column as DECIMAL(38, its scale), so that DuckDB's result type cannot overflow before ours would. */

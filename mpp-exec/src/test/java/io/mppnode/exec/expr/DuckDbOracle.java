@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -83,6 +84,31 @@ final class DuckDbOracle implements AutoCloseable {
         assertThat(ours).as("rows of %s", sql).hasSize(theirs.size());
     }
 
+    /** An expression of ours and the DuckDB expression that must give the same values, cast to our result type. */
+    record Check(Expr ours, String duckDb) {}
+
+    static Check check(Expr ours, String duckDb) {
+        return new Check(ours, duckDb);
+    }
+
+    /**
+     * Asserts that projecting {@code id} and each check's expression gives what DuckDB gives for
+     * {@code SELECT id, CAST((duckDb) AS <our type>), ... FROM t [WHERE where] ORDER BY id}; our
+     * type is the binder's, so DuckDB's wider or narrower result types do not matter, values and
+     * decimal scales do.
+     */
+    void assertSame(BufferAllocator allocator, Expr condition, String where, Check... checks) throws SQLException {
+        ExprBinder binder = new ExprBinder("projection_1", columns);
+        List<Expr> projections = new ArrayList<>(List.of(TestingExprs.col("id")));
+        StringBuilder sql = new StringBuilder("SELECT id");
+        for (Check check : checks) {
+            projections.add(check.ours());
+            sql.append(", CAST((").append(check.duckDb()).append(") AS ").append(sqlType(binder.bind(check.ours()).type())).append(")");
+        }
+        sql.append(" FROM t").append(where == null ? "" : " WHERE " + where).append(" ORDER BY id");
+        assertSame(allocator, condition, projections, sql.toString());
+    }
+
     /** Runs the rows, in batches, through a Selection (when {@code condition} is given) and a Projection. */
     List<List<Object>> run(BufferAllocator allocator, Expr condition, List<Expr> projections) {
         ExprBinder selectionBinder = new ExprBinder("selection_1", columns);
@@ -144,7 +170,7 @@ final class DuckDbOracle implements AutoCloseable {
                 List<Object> row = new ArrayList<>(count);
                 for (int i = 1; i <= count; i++) {
                     Object value = rows.getObject(i);
-                    row.add(value instanceof Timestamp ? rows.getObject(i, java.time.LocalDateTime.class) : value);
+                    row.add(value instanceof Timestamp ? rows.getObject(i, LocalDateTime.class) : value);
                 }
                 result.add(row);
             }
