@@ -8,7 +8,6 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.AggregateFunction;
 import io.mppnode.proto.plan.AggregateKind;
@@ -32,12 +31,8 @@ import io.mppnode.server.coordinator.QuerySpec;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
@@ -107,14 +102,14 @@ class AggregationQueryTest {
             QueryResult onePhase = a.node().newCoordinator(allocator).execute(QuerySpec.of(Fragment.of(single, List.of(a.address()))));
 
             loadDuckDb(duckdb, rows);
-            List<List<Object>> expected = duckDb(duckdb, "SELECT k, g, count(*), sum(v), sum(v), count(v), min(x), max(x) FROM t GROUP BY k, g");
+            List<List<Object>> expected = TestingDuckDb.query(duckdb, "SELECT k, g, count(*), sum(v), sum(v), count(v), min(x), max(x) FROM t GROUP BY k, g");
             List<List<Object>> theirs = new ArrayList<>();
             for (List<Object> row : expected) {
                 BigDecimal average = row.get(4) == null ? null
                         : ((BigDecimal) row.get(4)).divide(new BigDecimal(row.get(5).toString()), 6, java.math.RoundingMode.HALF_UP);
                 theirs.add(java.util.Arrays.asList(row.get(0), row.get(1), row.get(2), row.get(3), average, row.get(6), row.get(7)));
             }
-            assertThat(normalize(twoPhase.rows())).isEqualTo(normalize(onePhase.rows())).isEqualTo(normalize(theirs))
+            assertThat(TestingDuckDb.normalize(twoPhase.rows())).isEqualTo(TestingDuckDb.normalize(onePhase.rows())).isEqualTo(TestingDuckDb.normalize(theirs))
                     .hasSizeGreaterThan(20);
             awaitTrue("tasks ended", () -> a.node().tasks().taskCount() == 0 && b.node().tasks().taskCount() == 0);
         }
@@ -172,6 +167,15 @@ class AggregationQueryTest {
 
     // ----- data and plans -----
 
+    private static void load(TestingNode node, long tableId, List<List<Object>> rows) {
+        TestingDuckDb.load(node, tableId, COLUMNS, rows);
+    }
+
+    private static void loadDuckDb(Connection duckdb, List<List<Object>> rows) throws SQLException {
+        TestingDuckDb.execute(duckdb, "CREATE TABLE t (k VARCHAR, g INTEGER, v DECIMAL(12, 2), x BIGINT)");
+        TestingDuckDb.insert(duckdb, "INSERT INTO t VALUES (?, ?, ?, ?)", rows);
+    }
+
     private static List<List<Object>> rows(int count, int seed) {
         Random random = new Random(seed);
         List<List<Object>> rows = new ArrayList<>();
@@ -183,57 +187,6 @@ class AggregationQueryTest {
                     random.nextInt(10) == 0 ? null : random.nextLong() % 1_000_000_000_000L));
         }
         return rows;
-    }
-
-    private static void load(TestingNode node, long tableId, List<List<Object>> rows) {
-        InMemoryTable.Builder table = InMemoryTable.builder(tableId, "t" + tableId);
-        COLUMNS.forEach(column -> table.column(column.name(), column.type()));
-        rows.forEach(row -> table.row(row.toArray()));
-        node.node().catalog().add(table.build(node.node().allocator()));
-    }
-
-    private static void loadDuckDb(Connection duckdb, List<List<Object>> rows) throws SQLException {
-        try (Statement statement = duckdb.createStatement()) {
-            statement.execute("CREATE TABLE t (k VARCHAR, g INTEGER, v DECIMAL(12, 2), x BIGINT)");
-        }
-        try (PreparedStatement insert = duckdb.prepareStatement("INSERT INTO t VALUES (?, ?, ?, ?)")) {
-            for (List<Object> row : rows) {
-                for (int i = 0; i < row.size(); i++) {
-                    insert.setObject(i + 1, row.get(i));
-                }
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
-    }
-
-    private static List<List<Object>> duckDb(Connection duckdb, String sql) throws SQLException {
-        List<List<Object>> rows = new ArrayList<>();
-        try (Statement statement = duckdb.createStatement(); ResultSet result = statement.executeQuery(sql)) {
-            int columns = result.getMetaData().getColumnCount();
-            while (result.next()) {
-                List<Object> row = new ArrayList<>();
-                for (int i = 1; i <= columns; i++) {
-                    row.add(result.getObject(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
-    }
-
-    private static List<String> normalize(List<List<Object>> rows) {
-        List<String> normalized = new ArrayList<>();
-        for (List<Object> row : rows) {
-            normalized.add(row.stream().map(value -> switch (value) {
-                case null -> "NULL";
-                case BigDecimal d -> d.stripTrailingZeros().toPlainString();
-                case Number n -> new BigDecimal(n.toString()).toPlainString();
-                default -> value.toString();
-            }).toList().toString());
-        }
-        normalized.sort(Comparator.naturalOrder());
-        return normalized;
     }
 
     private static Executor scan(long tableId) {

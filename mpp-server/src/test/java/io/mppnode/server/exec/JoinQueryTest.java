@@ -9,7 +9,6 @@ import static io.mppnode.server.TestingPlans.sibling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.InMemoryTable;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
 import io.mppnode.proto.Mpp.TaskMeta;
@@ -37,13 +36,9 @@ import io.mppnode.server.coordinator.QuerySpec;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
@@ -86,10 +81,10 @@ class JoinQueryTest {
         List<List<Object>> customers = customers(600);
         try (TestingNode a = TestingNode.start(); TestingNode b = TestingNode.start();
                 Connection duckdb = DriverManager.getConnection("jdbc:duckdb:")) {
-            load(a, ORDERS, ORDER_COLUMNS, orders.subList(0, 5_000));
-            load(b, ORDERS, ORDER_COLUMNS, orders.subList(5_000, orders.size()));
-            load(a, CUSTOMERS, CUSTOMER_COLUMNS, customers.subList(0, 200));
-            load(b, CUSTOMERS, CUSTOMER_COLUMNS, customers.subList(200, customers.size()));
+            TestingDuckDb.load(a, ORDERS, ORDER_COLUMNS, orders.subList(0, 5_000));
+            TestingDuckDb.load(b, ORDERS, ORDER_COLUMNS, orders.subList(5_000, orders.size()));
+            TestingDuckDb.load(a, CUSTOMERS, CUSTOMER_COLUMNS, customers.subList(0, 200));
+            TestingDuckDb.load(b, CUSTOMERS, CUSTOMER_COLUMNS, customers.subList(200, customers.size()));
             loadDuckDb(duckdb, orders, customers);
             List<String> nodes = List.of(a.address(), b.address());
             for (JoinType type : List.of(JoinType.INNER, JoinType.LEFT_OUTER, JoinType.ANTI_SEMI)) {
@@ -114,7 +109,7 @@ class JoinQueryTest {
                     case LEFT_OUTER -> "SELECT o_id, o_customer, o_total, c_id, c_name, c_id FROM o LEFT JOIN c ON o_customer = c_id AND o_total > -900";
                     default -> "SELECT o_id, o_customer, o_total FROM o ANTI JOIN c ON o_customer = c_id AND o_total > -900";
                 };
-                assertThat(normalize(result.rows())).as("%s join", type).isEqualTo(normalize(duckDb(duckdb, sql))).isNotEmpty();
+                assertThat(TestingDuckDb.normalize(result.rows())).as("%s join", type).isEqualTo(TestingDuckDb.normalize(TestingDuckDb.query(duckdb, sql))).isNotEmpty();
             }
             awaitTrue("tasks ended", () -> a.node().tasks().taskCount() == 0 && b.node().tasks().taskCount() == 0);
         }
@@ -125,8 +120,8 @@ class JoinQueryTest {
         List<List<Object>> orders = orders(20_000);
         List<List<Object>> customers = customers(600);
         try (TestingNode node = TestingNode.start(); Connection duckdb = DriverManager.getConnection("jdbc:duckdb:")) {
-            load(node, ORDERS, ORDER_COLUMNS, orders);
-            load(node, CUSTOMERS, CUSTOMER_COLUMNS, customers);
+            TestingDuckDb.load(node, ORDERS, ORDER_COLUMNS, orders);
+            TestingDuckDb.load(node, CUSTOMERS, CUSTOMER_COLUMNS, customers);
             loadDuckDb(duckdb, orders, customers);
             Executor join = Executor.newBuilder().setExecutorId("join_2")
                     .setJoin(Join.newBuilder().setType(JoinType.INNER).setBuildSide(BuildSide.BUILD_LEFT)
@@ -144,10 +139,10 @@ class JoinQueryTest {
                     .addChildren(sort).build();
             QueryResult result = node.node().newCoordinator(allocator).execute(QuerySpec.of(
                     Fragment.of(passThrough("exchange_sender_5", limit), List.of(node.address()))).withConcurrency(3));
-            List<List<Object>> expected = duckDb(duckdb, "SELECT c_id, c_name, o_id, o_customer, o_total FROM c JOIN o ON c_id = o_customer"
+            List<List<Object>> expected = TestingDuckDb.query(duckdb, "SELECT c_id, c_name, o_id, o_customer, o_total FROM c JOIN o ON c_id = o_customer"
                     + " ORDER BY c_name NULLS LAST, o_total DESC NULLS FIRST, o_id LIMIT 500 OFFSET 20");
-            assertThat(result.rows().stream().map(JoinQueryTest::normalizeRow).toList())
-                    .isEqualTo(expected.stream().map(JoinQueryTest::normalizeRow).toList()).hasSize(500);
+            assertThat(result.rows().stream().map(TestingDuckDb::normalizeRow).toList())
+                    .isEqualTo(expected.stream().map(TestingDuckDb::normalizeRow).toList()).hasSize(500);
             var summaries = result.summaries().values().iterator().next();
             assertThat(summaries).filteredOn(summary -> summary.getExecutorId().equals("join_2"))
                     .singleElement().satisfies(summary -> assertThat(summary.getConcurrency()).isEqualTo(3));
@@ -157,7 +152,7 @@ class JoinQueryTest {
     @Test
     void aCancelWhileTheBuildWaitsReleasesEverythingAndTheNodeKeepsServing() {
         try (TestingNode node = TestingNode.start()) {
-            load(node, ORDERS, ORDER_COLUMNS, orders(1_000));
+            TestingDuckDb.load(node, ORDERS, ORDER_COLUMNS, orders(1_000));
             long baseline = node.node().allocator().getAllocatedMemory();
             TaskMeta task = newQuery(1, node.address());
             // The build side waits for task 2 of the same query, which is never dispatched.
@@ -205,62 +200,11 @@ class JoinQueryTest {
         return rows;
     }
 
-    private static void load(TestingNode node, long tableId, List<ColumnSchema> columns, List<List<Object>> rows) {
-        InMemoryTable.Builder table = InMemoryTable.builder(tableId, "t" + tableId);
-        columns.forEach(column -> table.column(column.name(), column.type()));
-        rows.forEach(row -> table.row(row.toArray()));
-        node.node().catalog().add(table.build(node.node().allocator()));
-    }
-
     private static void loadDuckDb(Connection duckdb, List<List<Object>> orders, List<List<Object>> customers) throws SQLException {
-        try (Statement statement = duckdb.createStatement()) {
-            statement.execute("CREATE TABLE o (o_id BIGINT, o_customer BIGINT, o_total DECIMAL(12, 2))");
-            statement.execute("CREATE TABLE c (c_id INTEGER, c_name VARCHAR)");
-        }
-        insert(duckdb, "INSERT INTO o VALUES (?, ?, ?)", orders);
-        insert(duckdb, "INSERT INTO c VALUES (?, ?)", customers);
-    }
-
-    private static void insert(Connection duckdb, String sql, List<List<Object>> rows) throws SQLException {
-        try (PreparedStatement insert = duckdb.prepareStatement(sql)) {
-            for (List<Object> row : rows) {
-                for (int i = 0; i < row.size(); i++) {
-                    insert.setObject(i + 1, row.get(i));
-                }
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
-    }
-
-    private static List<List<Object>> duckDb(Connection duckdb, String sql) throws SQLException {
-        List<List<Object>> rows = new ArrayList<>();
-        try (Statement statement = duckdb.createStatement(); ResultSet result = statement.executeQuery(sql)) {
-            int columns = result.getMetaData().getColumnCount();
-            while (result.next()) {
-                List<Object> row = new ArrayList<>();
-                for (int i = 1; i <= columns; i++) {
-                    row.add(result.getObject(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
-    }
-
-    private static String normalizeRow(List<Object> row) {
-        return row.stream().map(value -> switch (value) {
-            case null -> "NULL";
-            case BigDecimal d -> d.stripTrailingZeros().toPlainString();
-            case Number n -> new BigDecimal(n.toString()).toPlainString();
-            default -> value.toString();
-        }).toList().toString();
-    }
-
-    private static List<String> normalize(List<List<Object>> rows) {
-        List<String> normalized = new ArrayList<>(rows.stream().map(JoinQueryTest::normalizeRow).toList());
-        normalized.sort(Comparator.naturalOrder());
-        return normalized;
+        TestingDuckDb.execute(duckdb, "CREATE TABLE o (o_id BIGINT, o_customer BIGINT, o_total DECIMAL(12, 2))");
+        TestingDuckDb.execute(duckdb, "CREATE TABLE c (c_id INTEGER, c_name VARCHAR)");
+        TestingDuckDb.insert(duckdb, "INSERT INTO o VALUES (?, ?, ?)", orders);
+        TestingDuckDb.insert(duckdb, "INSERT INTO c VALUES (?, ?)", customers);
     }
 
     // ----- plans -----
