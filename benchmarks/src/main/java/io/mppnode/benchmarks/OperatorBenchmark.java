@@ -70,7 +70,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code -p operation=SELECTION -p contender=MPP,DUCKDB_1} for a subset;
  * {@code -p operation=PROJECTION_DECIMAL -p contender=DUCKDB_1,DUCKDB_2} for the decimal
  * projection, which our expression compiler does not support yet, so it is not in the default
- * list).
+ * list). The node runs with Arrow's bounds and reference-count checks on every buffer access
+ * (bin/jvm.options leaves them on); {@code -jvmArgsAppend -Darrow.enable_unsafe_memory_access=true}
+ * shows what they cost our side.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
