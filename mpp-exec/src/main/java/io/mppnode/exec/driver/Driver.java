@@ -63,7 +63,7 @@ public final class Driver implements AutoCloseable {
                 VectorSchemaRoot batch = timed(current, current::getOutput);
                 if (batch != null) {
                     current.context().recordOutput(batch.getRowCount());
-                    if (next == operators.getLast()) {
+                    if (next == operators.getLast() && next.countsInputAsOutput()) {
                         next.context().recordOutput(batch.getRowCount());
                     }
                     timed(next, () -> {
@@ -127,8 +127,11 @@ public final class Driver implements AutoCloseable {
         RuntimeException failure = null;
         for (Operator operator : operators.reversed()) {
             try {
-                operator.close();
-                operator.context().close();
+                try {
+                    operator.close();
+                } finally {
+                    operator.context().close();
+                }
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;

@@ -15,10 +15,12 @@ public interface VectorExpr {
     DataType type();
 
     /**
-     * Evaluates over every row of {@code batch}. The returned vector holds
-     * {@code batch.getRowCount()} values, comes from {@code allocator} and belongs to the caller.
+     * Evaluates over every row of {@code batch}, which stays the caller's. The returned vector
+     * holds {@code batch.getRowCount()} values, comes from {@code allocator} and belongs to the
+     * caller. When it throws, every vector it had allocated is freed.
      *
-     * @throws io.mppnode.error.MppException DATA_ERROR on overflow
+     * @throws io.mppnode.error.MppException DATA_ERROR for a value that cannot be computed
+     *     (overflow, a cast out of range or of text that does not parse, a date out of range)
      */
     FieldVector evaluate(VectorSchemaRoot batch, BufferAllocator allocator);
 }

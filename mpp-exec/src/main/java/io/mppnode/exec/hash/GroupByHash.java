@@ -121,7 +121,20 @@ public final class GroupByHash implements AutoCloseable {
      * for a combination that has no group; adds nothing.
      */
     public void findAll(FieldVector[] keyVectors, int rows, int[] groupIds) {
-        long[] hashes = hashRows(keyVectors, rows);
+        findAll(keyVectors, rows, hashRows(keyVectors, rows), groupIds);
+    }
+
+    /**
+     * As {@link #findAll(FieldVector[], int, int[])}, with the rows' hashes computed by the
+     * caller: {@code hashes[row]} is the {@link PartitionHash} of the row over the key columns
+     * in key order (a PartitionHash over fields of {@link #keyTypes()}). It only reads this hash,
+     * so several threads may call it at once (each with its own PartitionHash, since that is not
+     * thread-safe) as long as no {@link #putAll} runs: the probes of a hash join share one table.
+     */
+    public void findAll(FieldVector[] keyVectors, int rows, long[] hashes, int[] groupIds) {
+        if (keyVectors.length != keys.length) {
+            throw new IllegalArgumentException("expected " + keys.length + " key vectors, got " + keyVectors.length);
+        }
         for (int row = 0; row < rows; row++) {
             long rowHash = hashes[row];
             int slot = slotOf(rowHash);

@@ -81,4 +81,9 @@ public final class ExchangeSenderOperator implements Operator {
         finished = true;
         writer.close();
     }
+
+    @Override
+    public boolean countsInputAsOutput() {
+        return true;
+    }
 }

@@ -34,6 +34,15 @@ public interface Operator extends AutoCloseable {
     /** No more output will come and all work is done. */
     boolean isFinished();
 
+    /**
+     * Whether the rows this sink takes count as the rows its executor produces (an
+     * ExchangeSender's summary counts what it sent); false for internal sinks such as a join's
+     * build or a local exchange.
+     */
+    default boolean countsInputAsOutput() {
+        return false;
+    }
+
     /** Frees everything the operator holds; safe to call at any point, more than once. */
     @Override
     void close();

@@ -15,13 +15,14 @@ import org.apache.arrow.memory.BufferAllocator;
  * copies of a pipeline, or the build and probe halves of a join. Each instance holds a reference
  * ({@link #retain()}); {@link #close()} gives one back, and the last one closes the allocator.
  * The statistics are thread-safe, so instances on different drivers may record at once; the
- * summary's concurrency is the number of instances that held a reference.
+ * summary's concurrency is the number of {@link #retain()} calls (1 when a single operator
+ * simply owns the context).
  */
 public final class OperatorContext implements AutoCloseable {
     private final String executorId;
     private final BufferAllocator allocator;
     private final AtomicInteger references = new AtomicInteger(1);
-    private final AtomicInteger instances = new AtomicInteger(1);
+    private final AtomicInteger instances = new AtomicInteger();
     private final LongAdder wallNanos = new LongAdder();
     private final LongAdder producedRows = new LongAdder();
     private final LongAdder producedBatches = new LongAdder();
@@ -57,6 +58,20 @@ public final class OperatorContext implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Takes one more reference for an operator that works for this executor without being one
+     * of its instances (a join's build half): it does not count in the summary's concurrency.
+     */
+    public OperatorContext share() {
+        references.updateAndGet(count -> {
+            if (count <= 0) {
+                throw new IllegalStateException("the context of executor '" + executorId + "' is closed");
+            }
+            return count + 1;
+        });
+        return this;
+    }
+
     public void addWallNanos(long nanos) {
         wallNanos.add(nanos);
     }
@@ -77,7 +92,7 @@ public final class OperatorContext implements AutoCloseable {
                 .setTimeProcessedNs(wallNanos.sum())
                 .setNumProducedRows(producedRows.sum())
                 .setNumIterations(producedBatches.sum())
-                .setConcurrency(instances.get())
+                .setConcurrency(Math.max(1, instances.get()))
                 .setPeakMemoryBytes(allocator.getPeakMemoryAllocation())
                 .build();
     }

@@ -44,7 +44,6 @@ public final class ProjectionOperator extends TransformOperator {
                 throw e;
             }
             VectorSchemaRoot output = new VectorSchemaRoot(fields, columns, batch.getRowCount());
-            context().recordOutput(output.getRowCount());
             return output;
         }
     }

@@ -62,7 +62,6 @@ public final class SelectionOperator extends TransformOperator {
             return (FieldVector) pair.getTo();
         }).toList();
         VectorSchemaRoot output = new VectorSchemaRoot(batch.getSchema().getFields(), moved, batch.getRowCount());
-        context().recordOutput(output.getRowCount());
         return output;
     }
 
@@ -77,7 +76,6 @@ public final class SelectionOperator extends TransformOperator {
             output.close();
             throw e;
         }
-        context().recordOutput(count);
         return output;
     }
 }

@@ -19,10 +19,25 @@ public final class TableScanOperator implements Operator {
     private final List<String> columns;
     private final Schema schema;
     private final int batchRows;
+    private final int endRow;
     private int nextRow;
     private boolean finished;
 
     public TableScanOperator(OperatorContext context, InMemoryTable table, List<String> columns, int batchRows) {
+        this(context, table, columns, batchRows, 0, 1);
+    }
+
+    /**
+     * Reads part {@code part} of {@code parts} of the table: rows {@code [part * n / parts,
+     * (part + 1) * n / parts)}, so that the parts of one scan together read every row once.
+     */
+    public TableScanOperator(OperatorContext context, InMemoryTable table, List<String> columns, int batchRows,
+            int part, int parts) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts);
+        }
+        this.nextRow = (int) ((long) table.rowCount() * part / parts);
+        this.endRow = (int) ((long) table.rowCount() * (part + 1) / parts);
         this.context = requireNonNull(context, "context is null");
         this.table = requireNonNull(table, "table is null");
         this.columns = List.copyOf(columns);
@@ -58,7 +73,7 @@ public final class TableScanOperator implements Operator {
         if (finished) {
             return null;
         }
-        int rows = Math.min(batchRows, table.rowCount() - nextRow);
+        int rows = Math.min(batchRows, endRow - nextRow);
         if (rows <= 0) {
             finished = true;
             return null;
@@ -81,7 +96,7 @@ public final class TableScanOperator implements Operator {
             throw e;
         }
         nextRow += rows;
-        finished = nextRow >= table.rowCount();
+        finished = nextRow >= endRow;
         return batch;
     }
 

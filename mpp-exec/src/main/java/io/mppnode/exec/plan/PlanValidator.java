@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.expr.Expressions;
+import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.InMemoryTable;
@@ -115,6 +116,32 @@ public final class PlanValidator {
             case PROJECTION -> {
                 expectChildren(executor, 1);
                 yield Expressions.projection(id, executor.getProjection(), outputColumns(executor.getChildren(0), false)).columns();
+            }
+            case AGGREGATION -> {
+                expectChildren(executor, 1);
+                yield Aggregations.bind(id, executor.getAggregation(), outputColumns(executor.getChildren(0), false)).columns();
+            }
+            case LIMIT -> {
+                expectChildren(executor, 1);
+                yield outputColumns(executor.getChildren(0), false);
+            }
+            case TOP_N -> {
+                expectChildren(executor, 1);
+                List<ColumnSchema> input = outputColumns(executor.getChildren(0), false);
+                Bindings.sortKeys(id, executor.getTopN().getOrderByList(), input);
+                yield input;
+            }
+            case SORT -> {
+                expectChildren(executor, 1);
+                List<ColumnSchema> input = outputColumns(executor.getChildren(0), false);
+                Bindings.sortKeys(id, executor.getSort().getOrderByList(), input);
+                yield input;
+            }
+            case JOIN -> {
+                expectChildren(executor, 2);
+                List<ColumnSchema> left = outputColumns(executor.getChildren(0), false);
+                List<ColumnSchema> right = outputColumns(executor.getChildren(1), false);
+                yield Bindings.join(id, executor.getJoin(), left, right).output();
             }
             default -> throw new MppException(ErrorCode.NOT_SUPPORTED_YET,
                     "not supported yet: " + kindName(executor) + " (executor '" + id + "')");

@@ -10,11 +10,12 @@ import org.apache.arrow.memory.BufferAllocator;
 /**
  * What a task's pipeline is built with: the task's allocator (a child of its query's), the
  * catalog, the snapshot timestamp, the tunnels to the sender's receivers in the plan's receiver
- * order (each a local or a remote tunnel), and the factory of its exchange receivers. The task
+ * order (each a local or a remote tunnel), the factory of its exchange receivers, the rows per
+ * batch, and the node's default concurrency (a plan's own concurrency overrides it). The task
  * owns all of these; the pipeline only borrows them.
  */
 public record ExecutionContext(BufferAllocator allocator, Catalog catalog, long startTs, List<Tunnel<?>> tunnels,
-        ExchangeReceiverFactory receivers, int batchRows) {
+        ExchangeReceiverFactory receivers, int batchRows, int concurrency) {
     public static final int DEFAULT_BATCH_ROWS = 8192;
 
     public ExecutionContext {
@@ -24,6 +25,9 @@ public record ExecutionContext(BufferAllocator allocator, Catalog catalog, long 
         requireNonNull(receivers, "receivers is null");
         if (batchRows <= 0) {
             throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
+        }
+        if (concurrency <= 0) {
+            throw new IllegalArgumentException("concurrency must be positive: " + concurrency);
         }
     }
 }

@@ -13,7 +13,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * told to {@link #blockAfterEachBatch}, every batch blocks it until the test completes
  * {@link #blocked()}.
  */
-final class TestingSinkOperator implements Operator {
+class TestingSinkOperator implements Operator {
     private final OperatorContext context;
     private final List<Long> values = new ArrayList<>();
     private final List<Integer> batchSizes = new ArrayList<>();
@@ -101,5 +101,10 @@ final class TestingSinkOperator implements Operator {
     @Override
     public void close() {
         closed = true;
+    }
+
+    @Override
+    public boolean countsInputAsOutput() {
+        return true;
     }
 }

@@ -1,28 +1,24 @@
 package io.mppnode.exec.expr;
 
+import static io.mppnode.exec.expr.TestingExprs.and;
+import static io.mppnode.exec.expr.TestingExprs.call;
+import static io.mppnode.exec.expr.TestingExprs.col;
+import static io.mppnode.exec.expr.TestingExprs.float64;
+import static io.mppnode.exec.expr.TestingExprs.int32;
+import static io.mppnode.exec.expr.TestingExprs.int64;
+import static io.mppnode.exec.expr.TestingExprs.nullLiteral;
+import static io.mppnode.exec.expr.TestingExprs.string;
+import static io.mppnode.exec.expr.TestingExprs.timestamp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
-import io.mppnode.exec.operator.OperatorContext;
-import io.mppnode.exec.operator.ProjectionOperator;
-import io.mppnode.exec.operator.SelectionOperator;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.type.ArrowValues;
 import io.mppnode.exec.type.ColumnTypes;
-import io.mppnode.proto.plan.ColumnRef;
-import io.mppnode.proto.plan.DataType;
 import io.mppnode.proto.plan.Expr;
-import io.mppnode.proto.plan.FunctionCall;
-import io.mppnode.proto.plan.Literal;
 import io.mppnode.proto.plan.TypeKind;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -30,8 +26,6 @@ import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,14 +51,13 @@ class ExpressionOracleTest {
             new ColumnSchema("ts", ColumnTypes.of(TypeKind.TIMESTAMP)));
     private static final String[] WORDS = {"apple", "mango", "Zebra", "münchen", "東京", "", "m", "naïve", "lemon"};
 
-    private static List<List<Object>> table;
-    private static Connection duckdb;
+    private static DuckDbOracle oracle;
     private BufferAllocator allocator;
 
     @BeforeAll
     static void loadBoth() throws SQLException {
         Random random = new Random(7);
-        table = new ArrayList<>();
+        List<List<Object>> table = new ArrayList<>();
         for (long id = 0; id < ROWS; id++) {
             table.add(java.util.Arrays.asList(
                     id,
@@ -76,24 +69,12 @@ class ExpressionOracleTest {
                     maybeNull(random, LocalDate.of(1999, 12, 31).plusDays(random.nextInt(3))),
                     maybeNull(random, LocalDateTime.of(2000, 1, 1, 0, 0).plusHours(random.nextInt(48) - 24))));
         }
-        duckdb = DriverManager.getConnection("jdbc:duckdb:");
-        try (Statement statement = duckdb.createStatement()) {
-            statement.execute("CREATE TABLE t (id BIGINT, a INTEGER, b BIGINT, c DOUBLE, f BOOLEAN, s VARCHAR, d DATE, ts TIMESTAMP)");
-        }
-        try (PreparedStatement insert = duckdb.prepareStatement("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (List<Object> row : table) {
-                for (int i = 0; i < row.size(); i++) {
-                    insert.setObject(i + 1, row.get(i));
-                }
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
+        oracle = new DuckDbOracle(COLUMNS, table, BATCH_ROWS);
     }
 
     @AfterAll
     static void closeDuckDb() throws SQLException {
-        duckdb.close();
+        oracle.close();
     }
 
     @BeforeEach
@@ -152,126 +133,21 @@ class ExpressionOracleTest {
         assertThatThrownBy(() -> run(null, List.of(call("plus", col("id"), huge))))
                 .isInstanceOfSatisfying(MppException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DATA_ERROR))
                 .hasMessage("executor 'projection_1': plus overflows int64: 11, 9223372036854775797");
-        assertThatThrownBy(() -> duckDb("SELECT id + 9223372036854775797 FROM t")).isInstanceOf(SQLException.class)
+        assertThatThrownBy(() -> oracle.query("SELECT id + 9223372036854775797 FROM t")).isInstanceOf(SQLException.class)
                 .hasMessageContaining("Overflow");
         assertThatThrownBy(() -> run(null, List.of(call("multiply", col("a"), int32(Integer.MAX_VALUE)))))
                 .hasMessageContaining("multiply overflows int32");
     }
 
-    // ----- running both -----
-
-    private void assertSameAsDuckDb(Expr condition, List<Expr> projections, String sql) throws Exception {
-        List<List<Object>> ours = run(condition, projections);
-        List<List<Object>> theirs = duckDb(sql);
-        assertThat(ours).as("rows of %s", sql).hasSize(theirs.size()).isEqualTo(theirs);
-        assertThat(ours).as("a query that selects nothing checks nothing").isNotEmpty();
+    private void assertSameAsDuckDb(Expr condition, List<Expr> projections, String sql) throws SQLException {
+        oracle.assertSame(allocator, condition, projections, sql);
     }
 
-    /** Runs the rows, in batches, through a Selection (when {@code condition} is given) and a Projection. */
     private List<List<Object>> run(Expr condition, List<Expr> projections) {
-        ExprBinder selectionBinder = new ExprBinder("selection_1", COLUMNS);
-        ExprBinder projectionBinder = new ExprBinder("projection_1", COLUMNS);
-        List<String> names = new ArrayList<>();
-        List<VectorExpr> exprs = new ArrayList<>();
-        for (Expr projection : projections) {
-            names.add("out" + names.size());
-            exprs.add(new ExprCompiler("projection_1").compile(projectionBinder.bind(projection)));
-        }
-        List<List<Object>> rows = new ArrayList<>();
-        try (OperatorContext selectionContext = new OperatorContext("selection_1", allocator);
-                OperatorContext projectionContext = new OperatorContext("projection_1", allocator);
-                SelectionOperator selection = condition == null ? null : new SelectionOperator(selectionContext,
-                        List.of(new ExprCompiler("selection_1").compile(selectionBinder.bindCondition(condition, "condition 1"))));
-                ProjectionOperator projection = new ProjectionOperator(projectionContext, names, exprs)) {
-            for (int start = 0; start < ROWS; start += BATCH_ROWS) {
-                VectorSchemaRoot batch = batch(table.subList(start, Math.min(ROWS, start + BATCH_ROWS)));
-                if (selection != null) {
-                    selection.addInput(batch);
-                    batch = selection.getOutput();
-                    if (batch == null) {
-                        continue;
-                    }
-                }
-                projection.addInput(batch);
-                try (VectorSchemaRoot output = projection.getOutput()) {
-                    rows.addAll(ArrowValues.rows(output));
-                }
-            }
-        }
-        return rows;
-    }
-
-    private VectorSchemaRoot batch(List<List<Object>> rows) {
-        Schema schema = new Schema(COLUMNS.stream().map(column -> ColumnTypes.toArrowField(column.name(), column.type())).toList());
-        VectorSchemaRoot batch = VectorSchemaRoot.create(schema, allocator);
-        for (int column = 0; column < COLUMNS.size(); column++) {
-            for (int row = 0; row < rows.size(); row++) {
-                ArrowValues.set(batch.getVector(column), row, rows.get(row).get(column));
-            }
-            batch.getVector(column).setValueCount(rows.size());
-        }
-        batch.setRowCount(rows.size());
-        return batch;
-    }
-
-    private static List<List<Object>> duckDb(String sql) throws SQLException {
-        List<List<Object>> rows = new ArrayList<>();
-        try (Statement statement = duckdb.createStatement(); ResultSet result = statement.executeQuery(sql)) {
-            int columns = result.getMetaData().getColumnCount();
-            while (result.next()) {
-                List<Object> row = new ArrayList<>(columns);
-                for (int i = 1; i <= columns; i++) {
-                    row.add(result.getObject(i));
-                }
-                rows.add(row);
-            }
-        }
-        return rows;
+        return oracle.run(allocator, condition, projections);
     }
 
     private static Object maybeNull(Random random, Object value) {
         return random.nextInt(100) < 15 ? null : value;
-    }
-
-    // ----- plan expressions -----
-
-    private static Expr col(String name) {
-        return Expr.newBuilder().setColumn(ColumnRef.newBuilder().setName(name)).build();
-    }
-
-    private static Expr call(String name, Expr... args) {
-        return Expr.newBuilder().setCall(FunctionCall.newBuilder().setName(name).addAllArgs(List.of(args))).build();
-    }
-
-    private static Expr and(Expr... args) {
-        return call("and", args);
-    }
-
-    private static Expr literal(DataType type, Literal.Builder value) {
-        return Expr.newBuilder().setLiteral(value.setType(type)).build();
-    }
-
-    private static Expr int32(int value) {
-        return literal(ColumnTypes.of(TypeKind.INT32), Literal.newBuilder().setInt64Value(value));
-    }
-
-    private static Expr int64(long value) {
-        return literal(ColumnTypes.of(TypeKind.INT64), Literal.newBuilder().setInt64Value(value));
-    }
-
-    private static Expr float64(double value) {
-        return literal(ColumnTypes.of(TypeKind.FLOAT64), Literal.newBuilder().setFloat64Value(value));
-    }
-
-    private static Expr string(String value) {
-        return literal(ColumnTypes.of(TypeKind.STRING), Literal.newBuilder().setStringValue(value));
-    }
-
-    private static Expr timestamp(String value) {
-        return literal(ColumnTypes.of(TypeKind.TIMESTAMP), Literal.newBuilder().setStringValue(value));
-    }
-
-    private static Expr nullLiteral(TypeKind kind) {
-        return literal(ColumnTypes.of(kind), Literal.newBuilder().setIsNull(true));
     }
 }

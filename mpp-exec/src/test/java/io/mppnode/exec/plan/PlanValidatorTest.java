@@ -185,30 +185,54 @@ class PlanValidatorTest {
         Executor unknown = projection.toBuilder().setProjection(Projection.newBuilder()
                 .addExprs(NamedExpr.newBuilder().setName("x").setExpr(column("nope")))).build();
         assertInvalid(plan(sender(passThrough(), unknown)), ErrorCode.UNKNOWN_COLUMN, "executor 'projection_1': column 'nope'");
-        // Typed correctly, but not executable yet: refused at dispatch all the same.
-        Executor notYet = projection.toBuilder().setProjection(Projection.newBuilder()
+        // Every function of the list compiles now: year of a date is accepted, as int32.
+        Executor year = projection.toBuilder().setProjection(Projection.newBuilder()
                 .addExprs(NamedExpr.newBuilder().setName("x").setExpr(call("year", column("order_date"))))).build();
         Executor scanWithDate = selection.toBuilder().setChildren(0, scan(ORDERS_ID, List.of("order_id", "quantity", "order_date"))).build();
-        assertInvalid(plan(sender(passThrough(), notYet.toBuilder().setChildren(0, scanWithDate).build())), ErrorCode.NOT_SUPPORTED_YET,
-                "executor 'projection_1': not supported yet: year giving int32");
+        assertThat(validator.validate(plan(sender(passThrough(), year.toBuilder().setChildren(0, scanWithDate).build())), NODE_LIMIT))
+                .extracting(ColumnSchema::name, ColumnSchema::type).containsExactly(tuple("x", ColumnTypes.of(TypeKind.INT32)));
     }
 
     @Test
-    void refusesExecutorsNotSupportedYet() {
+    void checksLimitsSortsAndJoins() {
         Executor limit = Executor.newBuilder().setExecutorId("limit_1")
                 .setLimit(Limit.newBuilder().setLimit(10))
                 .addChildren(scan(ORDERS_ID, List.of("order_id")))
                 .build();
-        assertInvalid(plan(sender(passThrough(), limit)), ErrorCode.NOT_SUPPORTED_YET,
-                "not supported yet: Limit (executor 'limit_1')");
+        assertThat(new PlanValidator(catalog).validate(plan(sender(passThrough(), limit)), Long.MAX_VALUE))
+                .extracting(ColumnSchema::name).containsExactly("order_id");
+        Executor sort = Executor.newBuilder().setExecutorId("sort_1").setSort(io.mppnode.proto.plan.Sort.getDefaultInstance())
+                .addChildren(scan(ORDERS_ID, List.of("order_id"))).build();
+        assertInvalid(plan(sender(passThrough(), sort)), ErrorCode.INVALID_PLAN, "executor 'sort_1': needs at least one order_by key");
+        Executor topN = Executor.newBuilder().setExecutorId("top_n_1").setTopN(io.mppnode.proto.plan.TopN.newBuilder().setLimit(3)
+                .addOrderBy(io.mppnode.proto.plan.SortKey.newBuilder().setExpr(column("nope"))))
+                .addChildren(scan(ORDERS_ID, List.of("order_id"))).build();
+        assertInvalid(plan(sender(passThrough(), topN)), ErrorCode.UNKNOWN_COLUMN, "executor 'top_n_1': column 'nope'");
 
-        Executor join = Executor.newBuilder().setExecutorId("join_1")
-                .setJoin(Join.getDefaultInstance())
-                .addChildren(scan(ORDERS_ID, List.of("order_id")))
-                .addChildren(scan(ORDERS_ID, List.of("quantity")).toBuilder().setExecutorId("table_scan_1"))
-                .build();
-        assertInvalid(plan(sender(passThrough(), join)), ErrorCode.NOT_SUPPORTED_YET,
-                "not supported yet: Join (executor 'join_1')");
+        Executor left = scan(ORDERS_ID, List.of("order_id", "customer"));
+        Executor right = scan(ORDERS_ID, List.of("quantity", "price")).toBuilder().setExecutorId("table_scan_1").build();
+        Executor noKeys = Executor.newBuilder().setExecutorId("join_1").setJoin(Join.getDefaultInstance())
+                .addChildren(left).addChildren(right).build();
+        assertInvalid(plan(sender(passThrough(), noKeys)), ErrorCode.INVALID_PLAN,
+                "executor 'join_1': a Join needs as many left keys as right keys, at least one; got 0 and 0");
+        Executor mismatched = noKeys.toBuilder().setJoin(Join.newBuilder().addLeftKeys(column("customer")).addRightKeys(column("quantity"))).build();
+        assertInvalid(plan(sender(passThrough(), mismatched)), ErrorCode.INVALID_PLAN,
+                "executor 'join_1': join key 1 compares string with int32, which have no common type");
+        Executor numeric = noKeys.toBuilder().setJoin(Join.newBuilder().setType(io.mppnode.proto.plan.JoinType.LEFT_OUTER)
+                .addLeftKeys(column("order_id")).addRightKeys(column("price"))).build();
+        assertThat(new PlanValidator(catalog).validate(plan(sender(passThrough(), numeric)), Long.MAX_VALUE))
+                .extracting(ColumnSchema::name).containsExactly("order_id", "customer", "quantity", "price");
+        Executor bothSides = noKeys.toBuilder().setChildren(1, scan(ORDERS_ID, List.of("order_id")).toBuilder().setExecutorId("table_scan_1"))
+                .setJoin(Join.newBuilder().addLeftKeys(column("order_id")).addRightKeys(column("order_id"))).build();
+        assertInvalid(plan(sender(passThrough(), bothSides)), ErrorCode.INVALID_PLAN,
+                "executor 'join_1': column 'order_id' comes from both sides of the join; a Projection below the join must rename one of them");
+        Executor notIn = noKeys.toBuilder().setJoin(Join.newBuilder().setType(io.mppnode.proto.plan.JoinType.NULL_AWARE_ANTI_SEMI)
+                .addLeftKeys(column("order_id")).addLeftKeys(column("customer"))
+                .addRightKeys(column("quantity")).addRightKeys(column("price"))).build();
+        assertInvalid(plan(sender(passThrough(), notIn)), ErrorCode.INVALID_PLAN,
+                "executor 'join_1': a NULL_AWARE_ANTI_SEMI join takes exactly one key, got 2");
+        Executor badCondition = numeric.toBuilder().setJoin(numeric.getJoin().toBuilder().addOtherConditions(column("customer"))).build();
+        assertInvalid(plan(sender(passThrough(), badCondition)), ErrorCode.INVALID_PLAN, "executor 'join_1'");
     }
 
     @Test

@@ -54,10 +54,7 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("== %.1f ms, %d packets, %d bytes over the exchange%n",
                     result.elapsed().toNanos() / 1e6, result.packets(), result.bytes());
             out.println("== execution summaries:");
-            result.summaries().forEach((taskId, summaries) -> summaries.forEach(summary -> out.printf(
-                    "   task %d  %-18s rows=%d batches=%d time=%.3f ms peak memory=%d bytes%n", taskId,
-                    summary.getExecutorId(), summary.getNumProducedRows(), summary.getNumIterations(),
-                    summary.getTimeProcessedNs() / 1e6, summary.getPeakMemoryBytes())));
+            out.print(result.formatSummaries());
         } finally {
             try (var files = Files.walk(dataDir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());

@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  *     means the listen address (with the bound port)
  * @param dataDir where the node keeps its files; created if missing
  * @param workerThreads the bounded pool that runs tasks
+ * @param taskConcurrency how many drivers run each parallel pipeline of a task (scans split
+ *     into that many parts) unless the plan sets its own concurrency
  * @param memoryLimitBytes Arrow memory of the whole node
  * @param queryMemoryLimitBytes default limit of one query on this node; a plan may lower it
  * @param taskTimeout how long a connection waits for its task to be dispatched, and a task for
@@ -43,6 +45,7 @@ public record NodeConfig(
         String advertisedAddress,
         Path dataDir,
         int workerThreads,
+        int taskConcurrency,
         long memoryLimitBytes,
         long queryMemoryLimitBytes,
         Duration taskTimeout,
@@ -62,6 +65,7 @@ public record NodeConfig(
         properties.put("advertised-address", new String[] {"", "address peers and coordinators use to reach this node; empty means the listen address"});
         properties.put("data-dir", new String[] {"data", "directory for the node's files; created if missing"});
         properties.put("worker-threads", new String[] {String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())), "threads that run tasks (the number of cores, at least 2)"});
+        properties.put("task-concurrency", new String[] {String.valueOf(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)), "drivers per parallel pipeline of a task, unless its plan sets a concurrency (half the cores, at least 1)"});
         properties.put("memory-limit", new String[] {"4GiB", "Arrow memory of the whole node"});
         properties.put("query-memory-limit", new String[] {"2GiB", "default memory limit of one query on this node; a plan may lower it"});
         properties.put("task-timeout", new String[] {"10s", "how long a connection waits for its task, and a task for its receivers"});
@@ -90,6 +94,7 @@ public record NodeConfig(
             checkAddress("metrics-address", metricsAddress);
         }
         positive("worker-threads", workerThreads);
+        positive("task-concurrency", taskConcurrency);
         positive("memory-limit", memoryLimitBytes);
         positive("query-memory-limit", queryMemoryLimitBytes);
         positive("tunnel-buffer-size", tunnelBufferBytes);
@@ -134,6 +139,7 @@ public record NodeConfig(
                 get.apply("advertised-address"),
                 Path.of(get.apply("data-dir")),
                 parse("worker-threads", get, Integer::parseInt),
+                parse("task-concurrency", get, Integer::parseInt),
                 parse("memory-limit", get, NodeConfig::parseBytes),
                 parse("query-memory-limit", get, NodeConfig::parseBytes),
                 parse("task-timeout", get, NodeConfig::parseDuration),
@@ -159,6 +165,7 @@ public record NodeConfig(
         values.put("advertised-address", advertisedAddress);
         values.put("data-dir", dataDir.toString());
         values.put("worker-threads", String.valueOf(workerThreads));
+        values.put("task-concurrency", String.valueOf(taskConcurrency));
         values.put("memory-limit", String.valueOf(memoryLimitBytes));
         values.put("query-memory-limit", String.valueOf(queryMemoryLimitBytes));
         values.put("task-timeout", taskTimeout.toMillis() + "ms");

@@ -204,7 +204,8 @@ public final class Coordinator {
             for (TaskPlan task : tasks) {
                 DispatchTaskRequest request = DispatchTaskRequest.newBuilder()
                         .setMeta(task.meta())
-                        .setEncodedPlan(Plan.newBuilder().setRoot(task.root()).build().toByteString())
+                        .setEncodedPlan(Plan.newBuilder().setRoot(task.root()).setMemoryLimitBytes(spec.memoryLimitBytes())
+                                .setConcurrency(spec.concurrency()).build().toByteString())
                         .setTimeout(timeoutSeconds)
                         .build();
                 responses.add(stub(task.meta().getAddress()).dispatchMPPTask(request));

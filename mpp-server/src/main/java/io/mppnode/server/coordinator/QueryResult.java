@@ -48,6 +48,33 @@ public record QueryResult(Schema schema, List<List<Object>> rows, Map<Long, List
         return out.toString();
     }
 
+    /**
+     * The execution summaries as an aligned text table: one line per executor of each task
+     * (task id, executor, wall time, rows, batches, concurrency, peak memory), tasks in id order.
+     */
+    public String formatSummaries() {
+        List<List<String>> lines = new ArrayList<>();
+        summaries.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
+            for (ExecutionSummary summary : entry.getValue()) {
+                lines.add(List.of(String.valueOf(entry.getKey()), summary.getExecutorId(),
+                        String.format(java.util.Locale.ROOT, "%.3f", summary.getTimeProcessedNs() / 1e6),
+                        String.valueOf(summary.getNumProducedRows()), String.valueOf(summary.getNumIterations()),
+                        String.valueOf(summary.getConcurrency()), String.valueOf(summary.getPeakMemoryBytes())));
+            }
+        });
+        List<String> header = List.of("task", "executor", "time_ms", "rows", "batches", "concurrency", "peak_memory_bytes");
+        int[] widths = header.stream().mapToInt(String::length).toArray();
+        for (List<String> line : lines) {
+            for (int i = 0; i < line.size(); i++) {
+                widths[i] = Math.max(widths[i], line.get(i).length());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        appendLine(out, header, widths);
+        lines.forEach(line -> appendLine(out, line, widths));
+        return out.toString();
+    }
+
     private static void appendLine(StringBuilder out, List<String> cells, int[] widths) {
         for (int i = 0; i < cells.size(); i++) {
             out.append(i == 0 ? "" : " | ").append(String.format("%-" + widths[i] + "s", cells.get(i)));

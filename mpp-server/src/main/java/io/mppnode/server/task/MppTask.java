@@ -6,9 +6,10 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exchange.codec.PacketFormat;
 import io.mppnode.exchange.tunnel.Tunnel;
-import io.mppnode.exec.driver.Driver;
+import io.mppnode.exec.driver.PipelineExecution;
 import io.mppnode.exec.planner.ExecutionContext;
 import io.mppnode.exec.planner.LocalExecutionPlanner;
+import io.mppnode.exec.planner.TaskPipelines;
 import com.google.protobuf.ByteString;
 import io.mppnode.exchange.packet.OutboundPacket;
 import io.mppnode.exchange.tunnel.LocalPacket;
@@ -29,11 +30,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One dispatched task: its plan, its tunnels (one per receiver), its allocator, and the state
- * machine that runs it. The pipeline runs on the worker pool in time slices; when it is
- * blocked (a full tunnel) it gives the thread back and resumes when the tunnel drains. All
- * work on the pipeline and its memory happens serially, in {@link #run()}, so an abort from
- * another thread only records the cause, aborts the tunnels and schedules the runner, which
- * closes everything.
+ * machine that runs it. The task's drivers ({@link LocalExecutionPlanner}) run on the worker
+ * pool in time slices, several at once ({@link PipelineExecution}); a blocked driver (a full
+ * tunnel, data not arrived yet) gives its thread back and resumes when unblocked. The state
+ * machine itself runs serially, in {@link #run()}: an abort from another thread only records
+ * the cause, aborts the tunnels and schedules the runner, which stops the drivers, waits until
+ * none is running, and closes everything.
  *
  * <p>When the pipeline finishes, the task writes the execution summaries in a last packet
  * (unless they are reported out of band), ends its streams, and completes once every receiver
@@ -57,7 +59,8 @@ final class MppTask {
     private volatile TaskState abortState;
 
     // Touched only inside run(), which never runs twice at once.
-    private Driver driver;
+    private TaskPipelines pipelines;
+    private PipelineExecution execution;
     private boolean finishing;
     private ExecutionSummaries summaries;
 
@@ -153,28 +156,35 @@ final class MppTask {
             return;
         }
         if (failure != null) {
+            if (execution != null && !execution.quiet().isDone()) {
+                execution.stop();
+                execution.quiet().whenComplete((ignored, error) -> schedule());
+                return;
+            }
             release(abortState, failure);
             return;
         }
         try {
             if (!finishing) {
-                if (driver == null) {
-                    driver = new LocalExecutionPlanner().createDriver(plan, executionContext);
-                }
-                if (!driver.isFinished()) {
-                    CompletableFuture<Void> blocked = driver.process(TIME_SLICE_NANOS);
-                    if (!driver.isFinished()) {
-                        if (blocked.isDone()) {
-                            schedule();
+                if (pipelines == null) {
+                    pipelines = new LocalExecutionPlanner().plan(plan, executionContext);
+                    execution = new PipelineExecution(pipelines.drivers(), workers, TIME_SLICE_NANOS);
+                    execution.done().whenComplete((ignored, error) -> {
+                        if (error != null) {
+                            abortOnFailure(error);
                         } else {
-                            blocked.whenComplete((ignored, error) -> schedule());
+                            schedule();
                         }
-                        return;
-                    }
+                    });
+                    execution.start();
+                    return;
+                }
+                if (!execution.done().isDone()) {
+                    return;
                 }
                 finishing = true;
-                summaries = driver.summaries();
-                closeDriver();
+                summaries = pipelines.summaries();
+                closePipelines();
                 endStreams();
                 CompletableFuture.allOf(tunnels().stream().map(Tunnel::done).toArray(CompletableFuture[]::new))
                         .whenComplete((ignored, error) -> schedule());
@@ -184,12 +194,16 @@ final class MppTask {
                 release(TaskState.FINISHED, null);
             }
         } catch (Throwable t) {
-            MppException cause = MppException.wrap(t);
-            if (cause.code() == ErrorCode.INTERNAL_ERROR) {
-                log.error("{} failed", id, t);
-            }
-            abort(cause, TaskState.FAILED);
+            abortOnFailure(t);
         }
+    }
+
+    private void abortOnFailure(Throwable t) {
+        MppException cause = MppException.wrap(t);
+        if (cause.code() == ErrorCode.INTERNAL_ERROR) {
+            log.error("{} failed", id, t);
+        }
+        abort(cause, TaskState.FAILED);
     }
 
     private void endStreams() {
@@ -211,10 +225,10 @@ final class MppTask {
         }
     }
 
-    private void closeDriver() {
-        if (driver != null) {
-            Driver closing = driver;
-            driver = null;
+    private void closePipelines() {
+        if (pipelines != null) {
+            TaskPipelines closing = pipelines;
+            pipelines = null;
             if (summaries == null) {
                 summaries = closing.summaries();
             }
@@ -225,7 +239,7 @@ final class MppTask {
     private void release(TaskState state, MppException error) {
         MppException leak = null;
         try {
-            closeDriver();
+            closePipelines();
         } catch (RuntimeException e) {
             log.error("{}: closing the pipeline failed", id, e);
         }

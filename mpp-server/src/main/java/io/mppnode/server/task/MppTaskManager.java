@@ -219,7 +219,7 @@ public final class MppTaskManager {
         ExchangeReceiverFactory receivers = (executorId, senders, schema, receiverAllocator) ->
                 receiver(id, meta, executorId, senders, schema, receiverAllocator);
         ExecutionContext context = new ExecutionContext(allocator, catalog, meta.getStartTs(),
-                new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS);
+                new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS, config.taskConcurrency());
         return new MppTask(id, meta, plan, tunnels, allocator, context, workers);
     }
 

@@ -43,9 +43,9 @@ class DemoCommandTest {
         assertThat(summaries).isGreaterThan(header);
         List<String> summaryLines = lines.subList(summaries + 1, lines.size());
         assertThat(summaryLines).anySatisfy(line -> assertThat(line).matches(
-                "\\s+task 1\\s+table_scan_0\\s+rows=5 batches=\\d+ time=[0-9.]+ ms peak memory=\\d+ bytes"));
+                "1\\s+\\|\\s+table_scan_0\\s+\\|\\s+[0-9.]+\\s+\\|\\s+5\\s+\\|\\s+\\d+\\s+\\|\\s+\\d+\\s+\\|\\s+\\d+\\s*"));
         assertThat(summaryLines).anySatisfy(line -> assertThat(line).matches(
-                "\\s+task 1\\s+exchange_sender_1\\s+rows=5 batches=\\d+ time=[0-9.]+ ms peak memory=\\d+ bytes"));
+                "1\\s+\\|\\s+exchange_sender_1\\s+\\|\\s+[0-9.]+\\s+\\|\\s+5\\s+\\|\\s+\\d+\\s+\\|\\s+\\d+\\s+\\|\\s+\\d+\\s*"));
     }
 
     private static int indexOfLineStartingWith(List<String> lines, String prefix) {

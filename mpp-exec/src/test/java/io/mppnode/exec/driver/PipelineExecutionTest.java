@@ -1,0 +1,107 @@
+package io.mppnode.exec.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mppnode.error.ErrorCode;
+import io.mppnode.error.MppException;
+import io.mppnode.exec.operator.OperatorContext;
+import io.mppnode.exec.operator.local.LocalExchange;
+import io.mppnode.exec.operator.local.LocalExchangeSinkOperator;
+import io.mppnode.exec.operator.local.LocalExchangeSourceOperator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Several drivers of one task on a real pool: merged through a local exchange, failing, stopped. */
+class PipelineExecutionTest {
+    private BufferAllocator allocator;
+    private ExecutorService workers;
+
+    @BeforeEach
+    void setUp() {
+        allocator = new RootAllocator();
+        workers = Executors.newFixedThreadPool(2);
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        workers.shutdownNow();
+        assertThat(workers.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        allocator.close(); // fails on a leak
+    }
+
+    @Test
+    void threeProducersMergeIntoOneConsumerWithEveryRowOnce() throws Exception {
+        OperatorContext exchangeContext = new OperatorContext("merge", allocator);
+        LocalExchange exchange = new LocalExchange(exchangeContext.allocator(), 3, 2);
+        List<Driver> drivers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            drivers.add(new Driver(List.of(new TestingSourceOperator(new OperatorContext("source" + i, allocator), 100, 100, 100, 7),
+                    new LocalExchangeSinkOperator(exchangeContext.retain(), exchange))));
+        }
+        TestingSinkOperator sink = new TestingSinkOperator(new OperatorContext("sink", allocator));
+        drivers.add(new Driver(List.of(new LocalExchangeSourceOperator(exchangeContext.retain(), exchange), sink)));
+        exchangeContext.close(); // the drivers hold the remaining references
+        PipelineExecution execution = new PipelineExecution(drivers, workers, TimeUnit.MILLISECONDS.toNanos(1));
+        execution.start();
+        execution.done().get(10, TimeUnit.SECONDS);
+        execution.quiet().get(10, TimeUnit.SECONDS);
+        // Each source numbers its rows 0..306: three of every number.
+        assertThat(sink.values()).hasSize(3 * 307);
+        assertThat(sink.values().stream().distinct().count()).isEqualTo(307);
+        assertThat(drivers).allMatch(Driver::isFinished);
+    }
+
+    @Test
+    void theFirstFailureFailsTheExecutionAndEveryOtherDriverStops() throws Exception {
+        List<Driver> drivers = new ArrayList<>();
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        TestingSourceOperator blocked = new TestingSourceOperator(new OperatorContext("blocked", allocator), 5);
+        blocked.blockUntil(never);
+        drivers.add(new Driver(List.of(blocked, new TestingSinkOperator(new OperatorContext("sink0", allocator)))));
+        TestingSinkOperator failing = new TestingSinkOperator(new OperatorContext("failing", allocator)) {
+            @Override
+            public void addInput(VectorSchemaRoot batch) {
+                batch.close();
+                throw new MppException(ErrorCode.DATA_ERROR, "executor 'failing': bad row");
+            }
+        };
+        drivers.add(new Driver(List.of(new TestingSourceOperator(new OperatorContext("source1", allocator), 5), failing)));
+        PipelineExecution execution = new PipelineExecution(drivers, workers, TimeUnit.MILLISECONDS.toNanos(1));
+        execution.start();
+        execution.quiet().get(10, TimeUnit.SECONDS);
+        assertThat(execution.done()).isCompletedExceptionally();
+        try {
+            execution.done().get();
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(MppException.class).hasMessage("executor 'failing': bad row");
+        }
+        assertThat(blocked.isClosed()).isTrue();
+        assertThat(never).isNotDone(); // the blocked driver was ended without waking it
+    }
+
+    @Test
+    void stopEndsWaitingDriversAtOnceAndTheExecutionIsNotDoneNormally() throws Exception {
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        TestingSourceOperator blocked = new TestingSourceOperator(new OperatorContext("blocked", allocator), 5);
+        blocked.blockUntil(never);
+        PipelineExecution execution = new PipelineExecution(
+                List.of(new Driver(List.of(blocked, new TestingSinkOperator(new OperatorContext("sink", allocator))))),
+                workers, TimeUnit.MILLISECONDS.toNanos(1));
+        execution.start();
+        execution.stop();
+        execution.quiet().get(10, TimeUnit.SECONDS);
+        assertThat(execution.done()).isCompletedExceptionally();
+        assertThat(blocked.isClosed()).isTrue();
+    }
+}
