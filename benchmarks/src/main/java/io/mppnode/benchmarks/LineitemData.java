@@ -52,6 +52,8 @@ import org.duckdb.DuckDBConnection;
  */
 final class LineitemData implements AutoCloseable {
     static final int BATCH_ROWS = 8192;
+    /** The order slots {@code l_orderkey} is drawn from, each an order of {@link OrdersData}. */
+    static final int ORDER_SLOTS = 1 << 20;
     static final List<ColumnSchema> COLUMNS = List.of(
             new ColumnSchema("l_orderkey", ColumnTypes.of(TypeKind.INT64)),
             new ColumnSchema("l_quantity", ColumnTypes.of(TypeKind.INT32)),
@@ -112,14 +114,14 @@ final class LineitemData implements AutoCloseable {
             Float8Vector discountDouble = (Float8Vector) batch.getVector(9);
             Float8Vector taxDouble = (Float8Vector) batch.getVector(10);
             for (int row = 0; row < BATCH_ROWS; row++) {
-                int slot = random.nextInt(1 << 20);
+                int slot = random.nextInt(ORDER_SLOTS);
                 int units = 1 + random.nextInt(50);
                 long priceCents = (long) units * (90_000 + random.nextInt(120_000));
                 int discountCents = random.nextInt(11);
                 int taxCents = random.nextInt(9);
                 int ship = FIRST_SHIP_DAY + random.nextInt(SHIP_DAYS);
                 int receipt = ship + 1 + random.nextInt(30);
-                orderKey.set(row, (long) (slot >>> 3) * 32 + (slot & 7) + 1);
+                orderKey.set(row, orderKey(slot));
                 quantity.set(row, units);
                 price.set(row, priceCents); // the unscaled value
                 discount.set(row, discountCents);
@@ -137,6 +139,11 @@ final class LineitemData implements AutoCloseable {
             batch.close();
             throw e;
         }
+    }
+
+    /** The key of order slot {@code slot} (0 .. {@link #ORDER_SLOTS} - 1): TPC-H's sparse keys, 8 of every 32. */
+    static long orderKey(int slot) {
+        return (long) (slot >>> 3) * 32 + (slot & 7) + 1;
     }
 
     int batchCount() {
@@ -168,7 +175,11 @@ final class LineitemData implements AutoCloseable {
      * hands it to an operator, which then does).
      */
     VectorSchemaRoot share(int index, int[] columnIndexes) {
-        VectorSchemaRoot batch = batches.get(index);
+        return share(batches.get(index), columnIndexes);
+    }
+
+    /** The given columns of {@code batch} in a new batch sharing its buffers (see {@link #share(int, int[])}). */
+    static VectorSchemaRoot share(VectorSchemaRoot batch, int[] columnIndexes) {
         List<FieldVector> vectors = new ArrayList<>(columnIndexes.length);
         try {
             for (int column : columnIndexes) {

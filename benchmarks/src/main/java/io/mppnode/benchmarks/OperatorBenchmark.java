@@ -8,6 +8,7 @@ import static io.mppnode.benchmarks.PlanExprs.decimal;
 import static io.mppnode.benchmarks.PlanExprs.float64;
 import static io.mppnode.benchmarks.PlanExprs.int32;
 import static io.mppnode.benchmarks.PlanExprs.named;
+import static io.mppnode.benchmarks.PlanExprs.sortKey;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
@@ -41,7 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The {@link Contender}s:
  * <ul>
- *   <li>{@code MPP}: our operator ({@link SingleInputWorkload}) on the benchmark thread, fed the
+ *   <li>{@code MPP}: our operator ({@link SingleInputWorkload}, or the two halves of a hash join,
+ *       {@link HashJoinWorkload}) on the benchmark thread, fed the
  *       stored Arrow batches pruned to the columns the plan reads, zero-copy (no scan cost: our
  *       TableScan copies, DuckDB's scan of its own table does not); plans bound and compiled
  *       once, the operator and its allocator built anew per operation;
@@ -58,16 +60,24 @@ import org.openjdk.jmh.annotations.Warmup;
  * columns into new batches, as the operator always does); a Projection's values are summed
  * (DuckDB: {@code SELECT sum(expr)}); an aggregation's numeric output values are summed (DuckDB
  * returns the few groups' values, or sums the many groups' values in an outer query so that the
- * result transfer over JDBC does not dominate). The {@link Operation}s list both sides next to
- * each other. Before measuring, setup runs both sides once and fails the trial if their numbers
+ * result transfer over JDBC does not dominate); a Sort's and a join's output values are summed
+ * (DuckDB sums the same columns of its sorted or joined rows; see {@link Operation#SORT} for
+ * how its sort is kept whole). The {@link Operation}s list both sides next to each other. For
+ * an operation that DuckDB could optimize into less work, setup also checks that DuckDB's plan
+ * has the operator that does it (ORDER_BY, HASH_JOIN). Before measuring, setup runs both sides once and fails the trial if their numbers
  * differ (relative 1e-9), so a fast wrong answer cannot pass; where ours refuses the plan (not
  * supported yet) it says so and DuckDB alone is measured.
+ *
+ * <p>JOIN reads a second table, {@link OrdersData} (its build side), generated next to
+ * {@code lineitem} and loaded into DuckDB too; its score still counts the 4,194,304 lineitem
+ * (probe) rows.
  *
  * <p>Every Arrow allocator is closed at the end of the trial: a leak fails it.
  *
  * <p>Run ({@code bin/mpp bench} does the same after building):
  * {@code java @bin/jvm.options -jar benchmarks/target/benchmarks.jar OperatorBenchmark -rf json -rff operator.json}
  * ({@code -p operation=SELECTION -p contender=MPP,DUCKDB_1} for a subset;
+ * {@code -p operation=SORT,JOIN} for the Sort and the hash join alone;
  * {@code -p operation=PROJECTION_DECIMAL -p contender=DUCKDB_1,DUCKDB_2} for the decimal
  * projection, which our expression compiler does not support yet, so it is not in the default
  * list). The node runs with Arrow's bounds and reference-count checks on every buffer access
@@ -93,6 +103,11 @@ public class OperatorBenchmark {
         Contender(int duckDbThreads) {
             this.duckDbThreads = duckDbThreads;
         }
+
+        /** DuckDB's threads, 0 for ours. */
+        int duckDbThreads() {
+            return duckDbThreads;
+        }
     }
 
     /**
@@ -104,7 +119,7 @@ public class OperatorBenchmark {
         SELECTION("SELECT count(*) FROM lineitem WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'"
                 + " AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.selection(List.of("l_shipdate", "l_discount", "l_quantity"), List.of(
                         call("ge", col("l_shipdate"), date("1994-01-01")),
                         call("lt", col("l_shipdate"), date("1995-01-01")),
@@ -117,7 +132,7 @@ public class OperatorBenchmark {
         SELECTION_DOUBLE("SELECT count(*) FROM lineitem WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'"
                 + " AND d_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.selection(List.of("l_shipdate", "d_discount", "l_quantity"), List.of(
                         call("ge", col("l_shipdate"), date("1994-01-01")),
                         call("lt", col("l_shipdate"), date("1995-01-01")),
@@ -129,7 +144,7 @@ public class OperatorBenchmark {
         /** TPC-H Q1's charge, price * (1 - discount) * (1 + tax), over float64 columns. */
         PROJECTION("SELECT sum(d_extendedprice * (1 - d_discount) * (1 + d_tax)) FROM lineitem") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.projection(List.of("d_extendedprice", "d_discount", "d_tax"), List.of(
                         named("charge", call("multiply",
                                 call("multiply", col("d_extendedprice"), call("minus", float64(1), col("d_discount"))),
@@ -139,7 +154,7 @@ public class OperatorBenchmark {
         /** The same charge over the decimal(15, 2) columns (exact, decimal(38, 6)); ours: not supported yet. */
         PROJECTION_DECIMAL("SELECT sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) FROM lineitem") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.projection(List.of("l_extendedprice", "l_discount", "l_tax"), List.of(
                         named("charge", call("multiply",
                                 call("multiply", col("l_extendedprice"), call("minus", int32(1), col("l_discount"))),
@@ -154,7 +169,7 @@ public class OperatorBenchmark {
         AGGREGATION_FEW_GROUPS("SELECT sum(l_quantity), sum(l_extendedprice), avg(l_quantity), avg(l_extendedprice),"
                 + " avg(l_discount), count(*) FROM lineitem GROUP BY l_returnflag, l_linestatus") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.aggregation(
                         List.of("l_returnflag", "l_linestatus", "l_quantity", "l_extendedprice", "l_discount"),
                         Aggregation.newBuilder().setMode(AggregationMode.COMPLETE)
@@ -176,7 +191,7 @@ public class OperatorBenchmark {
         AGGREGATION_MANY_GROUPS("SELECT sum(l_orderkey), sum(n), sum(q) FROM"
                 + " (SELECT l_orderkey, count(*) AS n, sum(l_quantity) AS q FROM lineitem GROUP BY l_orderkey)") {
             @Override
-            OperatorWorkload ours() {
+            OperatorWorkload ours(OrdersData orders) {
                 return SingleInputWorkload.aggregation(List.of("l_orderkey", "l_quantity"),
                         Aggregation.newBuilder().setMode(AggregationMode.COMPLETE)
                                 .addGroupBy(named("l_orderkey", col("l_orderkey")))
@@ -184,27 +199,92 @@ public class OperatorBenchmark {
                                 .addAggregates(aggregate(AggregateKind.SUM, "q", col("l_quantity")))
                                 .build());
             }
+        },
+        /**
+         * A full sort of every row by an int64 key descending (about 4 rows per key, so the ties
+         * are frequent) then a one-character string key, carrying two more numeric columns; the
+         * sorted rows' numeric values are summed.
+         *
+         * <p>DuckDB drops an ORDER BY below an aggregate, and turns ORDER BY ... LIMIT into its
+         * TopN operator (not its sort): so its query sorts with a LIMIT of exactly the row count,
+         * under {@code disabled_optimizers = 'top_n'}, which leaves the plan ORDER_BY (its full
+         * sort, all columns through it) then STREAMING_LIMIT (passes every row) then the sums;
+         * setup checks that the plan has ORDER_BY. Both sides then produce every sorted row as
+         * columnar batches (ours: Arrow batches gathered from the merged input; DuckDB: its
+         * vectors scanned out of the sorted rows) and sum them. Differences left: ours gathers
+         * the string key into its output too (DuckDB's sum does not read it, so its sort can
+         * leave it out of the payload), and DuckDB narrows keys and payload by their statistics
+         * before sorting (its compressed materialization), part of its engine.
+         */
+        SORT("SELECT sum(l_orderkey), sum(l_quantity), sum(l_extendedprice) FROM"
+                + " (SELECT l_orderkey, l_returnflag, l_quantity, l_extendedprice FROM lineitem"
+                + " ORDER BY l_orderkey DESC, l_returnflag LIMIT " + ROWS + ")",
+                List.of("SET disabled_optimizers = 'top_n'"), "ORDER_BY") {
+            @Override
+            OperatorWorkload ours(OrdersData orders) {
+                return SingleInputWorkload.sort(List.of("l_orderkey", "l_returnflag", "l_quantity", "l_extendedprice"),
+                        List.of(sortKey(col("l_orderkey"), true), sortKey(col("l_returnflag"), false)));
+            }
+        },
+        /**
+         * An inner hash join of every row with {@link OrdersData} (1,048,576 rows, unique keys) on
+         * an int64 key, exactly one match per row: the build of the orders' table, then the probe
+         * of the 4,194,304 rows, each run building its own table ({@link HashJoinWorkload}); the
+         * four joined columns are summed. Scored per probe row. DuckDB builds on orders too (the
+         * smaller side, its optimizer's choice; setup checks the plan has HASH_JOIN).
+         * {@link HashJoinBenchmark} measures the build and the probe apart.
+         */
+        JOIN("SELECT sum(l_orderkey), sum(l_quantity), sum(o_orderkey), sum(o_custkey)"
+                + " FROM lineitem JOIN orders ON l_orderkey = o_orderkey", List.of(), "HASH_JOIN") {
+            @Override
+            boolean joinsOrders() {
+                return true;
+            }
+
+            @Override
+            OperatorWorkload ours(OrdersData orders) {
+                return new HashJoinWorkload(orders);
+            }
         };
 
         private final String duckDbSql;
+        private final List<String> duckDbSettings;
+        private final String duckDbPlanOperator;
 
         Operation(String duckDbSql) {
+            this(duckDbSql, List.of(), null);
+        }
+
+        /**
+         * @param duckDbSettings statements run on DuckDB's connection before the query is prepared
+         * @param duckDbPlanOperator an operator DuckDB's plan must have (so that it does not
+         *     optimize the measured work away), or null
+         */
+        Operation(String duckDbSql, List<String> duckDbSettings, String duckDbPlanOperator) {
             this.duckDbSql = duckDbSql;
+            this.duckDbSettings = duckDbSettings;
+            this.duckDbPlanOperator = duckDbPlanOperator;
         }
 
         String duckDbSql() {
             return duckDbSql;
         }
 
+        /** Whether the operation reads {@link OrdersData} too (which is then generated and loaded). */
+        boolean joinsOrders() {
+            return false;
+        }
+
         /**
          * Our plan for the operation, bound and compiled.
          *
+         * @param orders the orders table when {@link #joinsOrders()}, else null
          * @throws MppException NOT_SUPPORTED_YET when our engine cannot run it yet
          */
-        abstract OperatorWorkload ours();
+        abstract OperatorWorkload ours(OrdersData orders);
     }
 
-    @Param({"SELECTION", "SELECTION_DOUBLE", "PROJECTION", "AGGREGATION_FEW_GROUPS", "AGGREGATION_MANY_GROUPS"})
+    @Param({"SELECTION", "SELECTION_DOUBLE", "PROJECTION", "AGGREGATION_FEW_GROUPS", "AGGREGATION_MANY_GROUPS", "SORT", "JOIN"})
     public Operation operation;
 
     @Param({"MPP", "DUCKDB_1", "DUCKDB_2"})
@@ -212,6 +292,7 @@ public class OperatorBenchmark {
 
     private BufferAllocator root;
     private LineitemData data;
+    private OrdersData orders;
     private OperatorWorkload ours;
     private DuckDbContender duckDb;
 
@@ -219,8 +300,11 @@ public class OperatorBenchmark {
     public void setUp() throws SQLException {
         root = new RootAllocator(Long.MAX_VALUE);
         data = new LineitemData(root.newChildAllocator("lineitem", 0, Long.MAX_VALUE), BATCHES);
+        if (operation.joinsOrders()) {
+            orders = new OrdersData(root.newChildAllocator("orders", 0, Long.MAX_VALUE));
+        }
         try {
-            ours = operation.ours();
+            ours = operation.ours(orders);
         } catch (MppException e) {
             if (contender == Contender.MPP || e.code() != ErrorCode.NOT_SUPPORTED_YET) {
                 throw e;
@@ -228,7 +312,15 @@ public class OperatorBenchmark {
             System.out.printf("%nours: %s; DuckDB alone is measured, unchecked%n", e.getMessage());
         }
         // DuckDB is loaded for every contender: ours is checked against it before measuring.
-        duckDb = new DuckDbContender(data, Math.max(1, contender.duckDbThreads), operation.duckDbSql());
+        duckDb = new DuckDbContender(data, orders, Math.max(1, contender.duckDbThreads), operation.duckDbSettings,
+                operation.duckDbSql());
+        if (operation.duckDbPlanOperator != null) {
+            String plan = duckDb.plan(operation.duckDbSql());
+            if (!plan.contains(operation.duckDbPlanOperator)) {
+                throw new IllegalStateException(operation + ": DuckDB's plan has no " + operation.duckDbPlanOperator
+                        + ", so it would not do the measured work:\n" + plan);
+            }
+        }
         if (ours != null) {
             double oursChecksum = ours.runOurs(data, root);
             double duckDbChecksum = duckDb.run();
@@ -249,7 +341,7 @@ public class OperatorBenchmark {
         return contender == Contender.MPP ? ours.runOurs(data, root) : duckDb.run();
     }
 
-    /** Fails on a leak: the data's allocator, then the root. */
+    /** Fails on a leak: the tables' allocators, then the root. */
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException {
         try {
@@ -257,10 +349,16 @@ public class OperatorBenchmark {
                 duckDb.close();
             }
         } finally {
-            if (data != null) {
-                data.close();
+            try {
+                if (orders != null) {
+                    orders.close();
+                }
+            } finally {
+                if (data != null) {
+                    data.close();
+                }
+                ExchangeBenchmark.closeChecked(root);
             }
-            ExchangeBenchmark.closeChecked(root);
         }
     }
 }

@@ -9,6 +9,7 @@ import io.mppnode.proto.plan.Expr;
 import io.mppnode.proto.plan.FunctionCall;
 import io.mppnode.proto.plan.Literal;
 import io.mppnode.proto.plan.NamedExpr;
+import io.mppnode.proto.plan.SortKey;
 import io.mppnode.proto.plan.TypeKind;
 import java.util.List;
 
@@ -48,6 +49,11 @@ final class PlanExprs {
 
     static AggregateFunction aggregate(AggregateKind kind, String name, Expr... args) {
         return AggregateFunction.newBuilder().setKind(kind).setName(name).addAllArgs(List.of(args)).build();
+    }
+
+    /** A sort key in the given direction, NULLs where the plan's default puts them (there are none here). */
+    static SortKey sortKey(Expr expr, boolean descending) {
+        return SortKey.newBuilder().setExpr(expr).setDescending(descending).build();
     }
 
     private static Expr literal(DataType type, Literal.Builder value) {

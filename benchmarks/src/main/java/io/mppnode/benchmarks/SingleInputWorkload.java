@@ -8,15 +8,18 @@ import io.mppnode.exec.operator.Operator;
 import io.mppnode.exec.operator.OperatorContext;
 import io.mppnode.exec.operator.ProjectionOperator;
 import io.mppnode.exec.operator.SelectionOperator;
+import io.mppnode.exec.operator.SortOperator;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.operator.aggregation.BoundAggregation;
 import io.mppnode.exec.operator.aggregation.HashAggregationOperator;
+import io.mppnode.exec.plan.Bindings;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.proto.plan.Aggregation;
 import io.mppnode.proto.plan.Expr;
 import io.mppnode.proto.plan.NamedExpr;
 import io.mppnode.proto.plan.Projection;
 import io.mppnode.proto.plan.Selection;
+import io.mppnode.proto.plan.SortKey;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;
@@ -87,6 +90,19 @@ final class SingleInputWorkload implements OperatorWorkload {
         List<ColumnSchema> input = LineitemData.columns(columns);
         BoundAggregation bound = Aggregations.bind(EXECUTOR, aggregation, input);
         return new SingleInputWorkload(columns, context -> new HashAggregationOperator(context, bound, LineitemData.BATCH_ROWS),
+                SingleInputWorkload::sumNumbers);
+    }
+
+    /**
+     * A Sort over {@code columns} by {@code keys}, emitting batches of
+     * {@value LineitemData#BATCH_ROWS} sorted rows; the checksum is the sum of every numeric
+     * value of its output, string columns left out (DuckDB's query sums the same columns of its
+     * sorted rows). The keys are bound as the planner binds a Sort's.
+     */
+    static SingleInputWorkload sort(List<String> columns, List<SortKey> keys) {
+        Bindings.SortKeys bound = Bindings.sortKeys(EXECUTOR, keys, LineitemData.columns(columns));
+        return new SingleInputWorkload(columns,
+                context -> new SortOperator(context, bound.exprs(), bound.orders(), LineitemData.BATCH_ROWS),
                 SingleInputWorkload::sumNumbers);
     }
 
