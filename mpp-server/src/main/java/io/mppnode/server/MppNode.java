@@ -60,7 +60,7 @@ public final class MppNode implements AutoCloseable {
     private final BufferAllocator rootAllocator;
     /** Chunk memory of sent packets that the transport has yet to write (see OutboundPacketMarshaller). */
     private final BufferAllocator wireAllocator;
-    private final Catalog catalog = new Catalog();
+    private final Catalog catalog;
     private final ExecutorService workers;
     private final ExecutorService rpcExecutor;
     private final ScheduledExecutorService timer;
@@ -78,6 +78,7 @@ public final class MppNode implements AutoCloseable {
         this.config = requireNonNull(config, "config is null");
         this.rootAllocator = new RootAllocator(config.memoryLimitBytes());
         this.wireAllocator = rootAllocator.newChildAllocator("exchange wire", 0, Long.MAX_VALUE);
+        this.catalog = new Catalog(rootAllocator);
         this.workers = Executors.newFixedThreadPool(config.workerThreads(), threads("mpp-worker-"));
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("mpp-rpc-"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("mpp-timer-"));

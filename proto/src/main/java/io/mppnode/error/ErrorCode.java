@@ -22,6 +22,10 @@ public enum ErrorCode {
     TASK_ALREADY_DONE(1013, Kind.USER),
     /** A value that cannot be computed: integer or decimal overflow, text that does not cast. */
     DATA_ERROR(1014, Kind.USER),
+    /** A region the request names is not on the node, or is there at another epoch: the coordinator retries it. */
+    REGION_NOT_FOUND(1015, Kind.USER),
+    /** Data that cannot be loaded: a file that is not Arrow IPC, a column of a type the node does not store. */
+    INVALID_DATA(1016, Kind.USER),
 
     MEMORY_LIMIT_EXCEEDED(2001, Kind.INSUFFICIENT_RESOURCES),
     NODE_SHUTTING_DOWN(2002, Kind.INSUFFICIENT_RESOURCES),

@@ -2,50 +2,86 @@ package io.mppnode.exec.operator;
 
 import static java.util.Objects.requireNonNull;
 
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.ColumnSchema;
+import io.mppnode.exec.storage.HandleRange;
+import io.mppnode.exec.storage.Region;
+import io.mppnode.exec.storage.ScanPiece;
+import io.mppnode.exec.storage.Table;
+import io.mppnode.exec.storage.TableInfo;
+import io.mppnode.exec.storage.Tables;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.TransferPair;
 
 /**
- * Reads columns of an in-memory table in batches of at most {@code batchRows} rows. Each batch
- * is a copy in the operator's allocator, so that the query's memory accounts for it and the
- * table is never shared with a consumer that might close it.
+ * Reads columns of a snapshot of a table's regions (the pieces a snapshot sees) in batches of
+ * at most {@code batchRows} rows. A contiguous run of a chunk's rows is handed out without
+ * copying: the batch's buffers share the stored memory (stored chunks are immutable), and the
+ * operator's allocator accounts for them while the batch lives. Selected rows of a chunk (a
+ * snapshot that hides some versions, or key ranges inside a chunk) are copied.
  */
 public final class TableScanOperator implements Operator {
     private final OperatorContext context;
-    private final InMemoryTable table;
     private final List<String> columns;
+    private final int[] columnIndexes;
     private final Schema schema;
     private final int batchRows;
-    private final int endRow;
-    private int nextRow;
+    private final List<ScanPiece> pieces;
+    private int piece;
+    private int offset;
     private boolean finished;
 
-    public TableScanOperator(OperatorContext context, InMemoryTable table, List<String> columns, int batchRows) {
-        this(context, table, columns, batchRows, 0, 1);
-    }
-
-    /**
-     * Reads part {@code part} of {@code parts} of the table: rows {@code [part * n / parts,
-     * (part + 1) * n / parts)}, so that the parts of one scan together read every row once.
-     */
-    public TableScanOperator(OperatorContext context, InMemoryTable table, List<String> columns, int batchRows,
-            int part, int parts) {
-        if (parts < 1 || part < 0 || part >= parts) {
-            throw new IllegalArgumentException("part " + part + " of " + parts);
-        }
-        this.nextRow = (int) ((long) table.rowCount() * part / parts);
-        this.endRow = (int) ((long) table.rowCount() * (part + 1) / parts);
+    /** Reads the given pieces of a table's snapshot. */
+    public TableScanOperator(OperatorContext context, TableInfo table, List<String> columns, List<ScanPiece> pieces, int batchRows) {
         this.context = requireNonNull(context, "context is null");
-        this.table = requireNonNull(table, "table is null");
         this.columns = List.copyOf(columns);
         if (batchRows <= 0) {
             throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
         }
         this.batchRows = batchRows;
-        this.schema = new Schema(this.columns.stream().map(column -> table.vector(column).getField()).toList());
+        this.pieces = List.copyOf(pieces);
+        this.columnIndexes = new int[this.columns.size()];
+        List<ColumnSchema> schemas = new ArrayList<>();
+        for (int i = 0; i < this.columns.size(); i++) {
+            String name = this.columns.get(i);
+            columnIndexes[i] = table.columnIndex(name);
+            if (columnIndexes[i] < 0) {
+                throw new IllegalArgumentException("table '" + table.name() + "' has no column '" + name + "'");
+            }
+            schemas.add(table.columns().get(columnIndexes[i]));
+        }
+        this.schema = Tables.arrowSchema(schemas);
+    }
+
+    public TableScanOperator(OperatorContext context, Table table, List<String> columns, int batchRows) {
+        this(context, table, columns, batchRows, 0, 1);
+    }
+
+    /**
+     * Reads part {@code part} of {@code parts} of everything the table holds, at the newest
+     * snapshot: the parts of one scan together read every row once.
+     */
+    public TableScanOperator(OperatorContext context, Table table, List<String> columns, int batchRows, int part, int parts) {
+        this(context, table.info(), columns, ScanPiece.split(snapshotAll(table), parts).get(checkPart(part, parts)), batchRows);
+    }
+
+    private static int checkPart(int part, int parts) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts);
+        }
+        return part;
+    }
+
+    private static List<ScanPiece> snapshotAll(Table table) {
+        List<ScanPiece> all = new ArrayList<>();
+        for (Region region : table.regions()) {
+            all.addAll(region.snapshot(Long.MAX_VALUE, List.of(HandleRange.ALL)));
+        }
+        return all;
     }
 
     public Schema schema() {
@@ -73,20 +109,69 @@ public final class TableScanOperator implements Operator {
         if (finished) {
             return null;
         }
-        int rows = Math.min(batchRows, endRow - nextRow);
-        if (rows <= 0) {
+        while (piece < pieces.size() && offset >= pieces.get(piece).rowCount()) {
+            piece++;
+            offset = 0;
+        }
+        if (piece >= pieces.size()) {
             finished = true;
             return null;
         }
+        ScanPiece current = pieces.get(piece);
+        int rows = Math.min(batchRows, current.rowCount() - offset);
+        VectorSchemaRoot batch = current.isContiguous() ? share(current, rows) : copy(current, rows);
+        offset += rows;
+        finished = !hasRowsAfter(piece);
+        return batch;
+    }
+
+    private boolean hasRowsAfter(int index) {
+        if (offset < pieces.get(index).rowCount()) {
+            return true;
+        }
+        for (int next = index + 1; next < pieces.size(); next++) {
+            if (pieces.get(next).rowCount() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rows {@code [offset, offset + rows)} of a contiguous piece, sharing the stored buffers. */
+    private VectorSchemaRoot share(ScanPiece current, int rows) {
+        int start = current.row(offset);
+        List<FieldVector> vectors = new ArrayList<>(columnIndexes.length);
+        try {
+            for (int index : columnIndexes) {
+                TransferPair pair = current.data().getVector(index).getTransferPair(context.allocator());
+                pair.splitAndTransfer(start, rows);
+                vectors.add((FieldVector) pair.getTo());
+            }
+        } catch (RuntimeException e) {
+            vectors.forEach(FieldVector::close);
+            throw e;
+        }
+        // Sharing moves the accounting of the stored buffers to this allocator without asking
+        // its limit; a scan whose batches do not fit fails as an allocation would.
+        if (context.allocator().getHeadroom() < 0) {
+            long held = context.allocator().getAllocatedMemory();
+            vectors.forEach(FieldVector::close);
+            throw new OutOfMemoryException("a batch of " + rows + " stored rows brings the scan's memory to " + held
+                    + " bytes, over its limit");
+        }
+        return new VectorSchemaRoot(schema.getFields(), vectors, rows);
+    }
+
+    private VectorSchemaRoot copy(ScanPiece current, int rows) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(schema, context.allocator());
         try {
-            for (int column = 0; column < columns.size(); column++) {
-                FieldVector source = table.vector(columns.get(column));
+            for (int column = 0; column < columnIndexes.length; column++) {
+                FieldVector source = current.data().getVector(columnIndexes[column]);
                 FieldVector target = batch.getVector(column);
                 target.setInitialCapacity(rows);
                 target.allocateNew();
                 for (int row = 0; row < rows; row++) {
-                    target.copyFromSafe(nextRow + row, row, source);
+                    target.copyFromSafe(current.row(offset + row), row, source);
                 }
                 target.setValueCount(rows);
             }
@@ -95,8 +180,6 @@ public final class TableScanOperator implements Operator {
             batch.close();
             throw e;
         }
-        nextRow += rows;
-        finished = nextRow >= endRow;
         return batch;
     }
 

@@ -8,7 +8,7 @@ import io.mppnode.exec.expr.Expressions;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.CompressionMode;
 import io.mppnode.exec.type.ColumnTypes;
@@ -222,7 +222,7 @@ public final class PlanValidator {
     }
 
     private List<ColumnSchema> scanColumns(String id, TableScan scan) {
-        InMemoryTable table;
+        Table table;
         try {
             table = catalog.table(scan.getTableId());
         } catch (MppException e) {

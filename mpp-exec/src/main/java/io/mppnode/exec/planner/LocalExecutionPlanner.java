@@ -12,6 +12,9 @@ import io.mppnode.exec.operator.OperatorContext;
 import io.mppnode.exec.operator.ProjectionOperator;
 import io.mppnode.exec.operator.SelectionOperator;
 import io.mppnode.exec.operator.TableScanOperator;
+import io.mppnode.exec.storage.Region;
+import io.mppnode.exec.storage.RegionRead;
+import io.mppnode.exec.storage.ScanPiece;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.operator.aggregation.BoundAggregation;
 import io.mppnode.exec.operator.aggregation.HashAggregationOperator;
@@ -26,10 +29,12 @@ import io.mppnode.exec.operator.join.JoinBridge;
 import io.mppnode.exec.operator.join.LookupJoinOperator;
 import io.mppnode.exec.plan.Bindings;
 import io.mppnode.exec.plan.PlanValidator;
+import io.mppnode.error.ErrorCode;
+import io.mppnode.error.MppException;
 import io.mppnode.proto.plan.BuildSide;
 import io.mppnode.proto.plan.Join;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.Executor;
@@ -119,6 +124,24 @@ public final class LocalExecutionPlanner {
             }
         }
 
+        /** What the task's snapshot sees of a table: the regions the dispatch named (checked there), or all it holds. */
+        List<ScanPiece> snapshot(Table table) {
+            List<ScanPiece> pieces = new ArrayList<>();
+            List<RegionRead> reads = context.regions().get(table.id());
+            if (reads == null) {
+                for (Region region : table.regions()) {
+                    pieces.addAll(region.snapshot(context.startTs(), List.of()));
+                }
+                return pieces;
+            }
+            for (RegionRead read : reads) {
+                Region region = table.region(read.regionId()).orElseThrow(() -> new MppException(ErrorCode.REGION_NOT_FOUND,
+                        "table '" + table.name() + "' has no region " + read.regionId() + " on this node"));
+                pieces.addAll(region.snapshot(context.startTs(), read.ranges()));
+            }
+            return pieces;
+        }
+
         OperatorContext contextOf(Executor executor) {
             return executorContexts.get(executor.getExecutorId());
         }
@@ -130,11 +153,11 @@ public final class LocalExecutionPlanner {
             int batchRows = context.batchRows();
             return switch (executor.getKindCase()) {
                 case TABLE_SCAN -> {
-                    InMemoryTable table = context.catalog().table(executor.getTableScan().getTableId());
+                    Table table = context.catalog().table(executor.getTableScan().getTableId());
                     List<String> names = executor.getTableScan().getColumnsList();
                     Pipeline pipeline = new Pipeline(concurrency, names.stream().map(name -> table.column(name).orElseThrow()).toList());
-                    int parts = concurrency;
-                    pipeline.add(part -> new TableScanOperator(operatorContext.retain(), table, names, batchRows, part, parts));
+                    List<List<ScanPiece>> parts = ScanPiece.split(snapshot(table), concurrency);
+                    pipeline.add(part -> new TableScanOperator(operatorContext.retain(), table.info(), names, parts.get(part), batchRows));
                     yield pipeline;
                 }
                 case EXCHANGE_RECEIVER -> {

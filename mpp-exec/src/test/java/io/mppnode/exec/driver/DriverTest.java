@@ -7,7 +7,7 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.operator.OperatorContext;
 import io.mppnode.exec.operator.TableScanOperator;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TestingTables;
 import io.mppnode.proto.plan.ExecutionSummaries;
 import io.mppnode.proto.plan.ExecutionSummary;
@@ -150,7 +150,7 @@ class DriverTest {
 
     @Test
     void scanOverTheTasksMemoryLimitFailsNamingTheExecutor() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 3000);
+        try (Table table = TestingTables.orders(allocator, 3000);
                 BufferAllocator limited = allocator.newChildAllocator("small-task", 0, 1024)) {
             OperatorContext scanContext = new OperatorContext("table_scan_0", limited);
             TableScanOperator scan = new TableScanOperator(scanContext, table, TestingTables.ORDERS_COLUMNS, 8192);

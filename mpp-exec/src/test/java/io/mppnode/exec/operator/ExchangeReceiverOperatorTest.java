@@ -19,7 +19,7 @@ import io.mppnode.exchange.tunnel.Ownership;
 import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.exchange.tunnel.TunnelListener;
 import io.mppnode.exec.driver.Driver;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TestingBatches;
 import io.mppnode.exec.storage.TestingTables;
 import io.mppnode.proto.Mpp.TaskMeta;
@@ -46,7 +46,7 @@ class ExchangeReceiverOperatorTest {
     private RootAllocator allocator;
     private BufferAllocator senderTaskAllocator;
     private BufferAllocator taskAllocator;
-    private InMemoryTable table;
+    private Table table;
     private ScheduledExecutorService timer;
     private final TestingLocalConnector connector = new TestingLocalConnector();
     private final TestingPacketStream<OutboundPacket> output = new TestingPacketStream<>();

@@ -15,7 +15,7 @@ import io.mppnode.exchange.sender.ExchangeWriter;
 import io.mppnode.exchange.tunnel.Tunnel;
 import io.mppnode.exchange.tunnel.TunnelListener;
 import io.mppnode.exec.driver.Driver;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TestingBatches;
 import io.mppnode.exec.storage.TestingTables;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ class ExchangeSenderOperatorTest {
 
     private RootAllocator allocator;
     private BufferAllocator taskAllocator;
-    private InMemoryTable table;
+    private Table table;
     private OperatorContext scanContext;
     private OperatorContext senderContext;
     private final List<TestingPacketStream<OutboundPacket>> streams = new ArrayList<>();

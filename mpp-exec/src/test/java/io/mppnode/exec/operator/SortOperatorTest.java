@@ -10,7 +10,7 @@ import io.mppnode.exec.driver.Driver;
 import io.mppnode.exec.expr.ExprBinder;
 import io.mppnode.exec.expr.ExprCompiler;
 import io.mppnode.exec.expr.VectorExpr;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TestingTables;
 import io.mppnode.proto.plan.ColumnRef;
 import io.mppnode.proto.plan.Expr;
@@ -213,7 +213,7 @@ class SortOperatorTest {
 
     @Test
     void overTheMemoryLimitInADriverIsMemoryLimitExceededNamingTheSort() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 3_000)) {
+        try (Table table = TestingTables.orders(allocator, 3_000)) {
             long tableBytes = allocator.getAllocatedMemory();
             OperatorContext scanContext = new OperatorContext("table_scan_0", allocator);
             OperatorContext sortContext = new OperatorContext("sort_1", allocator);
@@ -236,7 +236,7 @@ class SortOperatorTest {
 
     @Test
     void inADriverSortThenLimitGivesTheFirstRows() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 1_000)) {
+        try (Table table = TestingTables.orders(allocator, 1_000)) {
             TableScanOperator scan = new TableScanOperator(new OperatorContext("table_scan_0", allocator), table,
                     TestingTables.ORDERS_COLUMNS, 128);
             // ORDER BY quantity DESC NULLS LAST, order_id LIMIT 10 OFFSET 5
@@ -270,7 +270,7 @@ class SortOperatorTest {
         }
     }
 
-    private static VectorExpr ordersKey(InMemoryTable table, String column) {
+    private static VectorExpr ordersKey(Table table, String column) {
         Expr expr = Expr.newBuilder().setColumn(ColumnRef.newBuilder().setName(column)).build();
         return new ExprCompiler("sort_1").compile(new ExprBinder("sort_1", table.columns()).bind(expr));
     }

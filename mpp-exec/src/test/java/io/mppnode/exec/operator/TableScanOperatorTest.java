@@ -4,7 +4,7 @@ import static io.mppnode.exec.storage.TestingTables.expectedOrders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TestingBatches;
 import io.mppnode.exec.storage.TestingTables;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ class TableScanOperatorTest {
     @Test
     void readsTheColumnsInBatchesOfAtMostBatchRows() {
         List<String> columns = List.of("customer", "order_id", "price", "updated_at");
-        try (InMemoryTable table = TestingTables.orders(allocator, 10);
+        try (Table table = TestingTables.orders(allocator, 10);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, columns, 4);
             assertThat(scan.schema().getFields()).extracting(field -> field.getName()).containsExactlyElementsOf(columns);
@@ -52,13 +52,13 @@ class TableScanOperatorTest {
             assertThat(scan.getOutput()).isNull();
             scan.close();
             // The table is untouched by the scan.
-            assertThat(table.rowCount()).isEqualTo(10);
+            assertThat(table.storedRows()).isEqualTo(10);
         }
     }
 
     @Test
     void tableOfExactlyBatchRowsGivesOneBatchAndFinishes() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 8);
+        try (Table table = TestingTables.orders(allocator, 8);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, TestingTables.ORDERS_COLUMNS, 8);
             try (VectorSchemaRoot batch = scan.getOutput()) {
@@ -71,7 +71,7 @@ class TableScanOperatorTest {
 
     @Test
     void emptyTableProducesNoBatchAndFinishes() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 0);
+        try (Table table = TestingTables.orders(allocator, 0);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, List.of("order_id"), 4);
             assertThat(scan.getOutput()).isNull();
@@ -82,7 +82,7 @@ class TableScanOperatorTest {
 
     @Test
     void batchesAreCopiesInTheOperatorsAllocatorOwnedByTheCaller() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 100);
+        try (Table table = TestingTables.orders(allocator, 100);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, List.of("order_id", "customer"), 50);
             VectorSchemaRoot first = scan.getOutput();
@@ -99,7 +99,7 @@ class TableScanOperatorTest {
 
     @Test
     void finishStopsTheScanEarly() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 10);
+        try (Table table = TestingTables.orders(allocator, 10);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, List.of("order_id"), 4);
             scan.getOutput().close();
@@ -111,7 +111,7 @@ class TableScanOperatorTest {
 
     @Test
     void refusesInputAndFreesIt() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 10);
+        try (Table table = TestingTables.orders(allocator, 10);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             TableScanOperator scan = new TableScanOperator(context, table, List.of("order_id"), 4);
             VectorSchemaRoot batch = scan.getOutput();
@@ -124,7 +124,7 @@ class TableScanOperatorTest {
 
     @Test
     void refusesANonPositiveBatchSize() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 1);
+        try (Table table = TestingTables.orders(allocator, 1);
                 OperatorContext context = new OperatorContext("table_scan_0", allocator)) {
             assertThatThrownBy(() -> new TableScanOperator(context, table, List.of("order_id"), 0))
                     .isInstanceOf(IllegalArgumentException.class)

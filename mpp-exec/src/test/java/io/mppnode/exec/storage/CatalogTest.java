@@ -28,8 +28,8 @@ class CatalogTest {
     @Test
     void findsTablesById() {
         try (Catalog catalog = new Catalog()) {
-            InMemoryTable orders = TestingTables.orders(allocator, 2);
-            InMemoryTable other = InMemoryTable.builder(2, "other").column("x", ColumnTypes.of(TypeKind.INT32)).build(allocator);
+            Table orders = TestingTables.orders(allocator, 2);
+            Table other = Table.builder(2, "other").column("x", ColumnTypes.of(TypeKind.INT32)).build(allocator);
             catalog.add(orders);
             catalog.add(other);
 
@@ -51,10 +51,10 @@ class CatalogTest {
     @Test
     void duplicateTableIdIsRefusedAndTheFirstTableStays() {
         try (Catalog catalog = new Catalog();
-                InMemoryTable duplicate = InMemoryTable.builder(TestingTables.ORDERS_ID, "orders_again")
+                Table duplicate = Table.builder(TestingTables.ORDERS_ID, "orders_again")
                         .column("x", ColumnTypes.of(TypeKind.INT32))
                         .build(allocator)) {
-            InMemoryTable orders = TestingTables.orders(allocator, 1);
+            Table orders = TestingTables.orders(allocator, 1);
             catalog.add(orders);
 
             assertThatThrownBy(() -> catalog.add(duplicate))

@@ -18,8 +18,8 @@ public final class TestingTables {
     private TestingTables() {}
 
     /** A builder of table "orders" (id 1) with no rows: order_id int64, quantity int32, price decimal(15, 2), ... */
-    public static InMemoryTable.Builder ordersBuilder() {
-        return InMemoryTable.builder(ORDERS_ID, "orders")
+    public static Table.Builder ordersBuilder() {
+        return Table.builder(ORDERS_ID, "orders")
                 .column("order_id", ColumnTypes.of(TypeKind.INT64))
                 .column("quantity", ColumnTypes.of(TypeKind.INT32))
                 .column("price", ColumnTypes.decimal(15, 2))
@@ -48,8 +48,8 @@ public final class TestingTables {
     }
 
     /** Table "orders" with rows 0 .. rows-1 as {@link #orderRow}. */
-    public static InMemoryTable orders(BufferAllocator allocator, int rows) {
-        InMemoryTable.Builder builder = ordersBuilder();
+    public static Table orders(BufferAllocator allocator, int rows) {
+        Table.Builder builder = ordersBuilder();
         for (int i = 0; i < rows; i++) {
             builder.row(orderRow(i));
         }

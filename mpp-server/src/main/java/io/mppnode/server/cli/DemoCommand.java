@@ -1,7 +1,7 @@
 package io.mppnode.server.cli;
 
 import io.mppnode.exec.plan.PlanJson;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Plan;
 import io.mppnode.server.MppNode;
@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
                 "sample-tables", "true"));
         try (MppNode node = MppNode.start(config);
                 BufferAllocator results = node.allocator().newChildAllocator("demo results", 0, Long.MAX_VALUE)) {
-            InMemoryTable table = node.catalog().table(SampleTables.SAMPLE_ORDERS_ID);
+            Table table = node.catalog().table(SampleTables.SAMPLE_ORDERS_ID);
             Executor plan = SampleTables.scanAndSend(table.columns().stream().map(column -> column.name()).toList());
             out.println("== mpp demo: one node at " + node.address() + ", coordinator in the same process");
             out.println("== plan (the coordinator fills in the receivers):");

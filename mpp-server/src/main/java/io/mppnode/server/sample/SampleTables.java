@@ -1,7 +1,7 @@
 package io.mppnode.server.sample;
 
 import io.mppnode.exec.storage.Catalog;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.ExchangeType;
@@ -24,8 +24,8 @@ public final class SampleTables {
 
     private SampleTables() {}
 
-    public static InMemoryTable sampleOrders(BufferAllocator allocator) {
-        return InMemoryTable.builder(SAMPLE_ORDERS_ID, SAMPLE_ORDERS)
+    public static Table sampleOrders(BufferAllocator allocator) {
+        return Table.builder(SAMPLE_ORDERS_ID, SAMPLE_ORDERS)
                 .column("order_id", ColumnTypes.of(TypeKind.INT64))
                 .column("customer", ColumnTypes.of(TypeKind.STRING))
                 .column("quantity", ColumnTypes.of(TypeKind.INT32))

@@ -24,6 +24,7 @@ import io.mppnode.exec.planner.ExchangeReceiverFactory;
 import io.mppnode.exec.plan.PlanValidator;
 import io.mppnode.exec.planner.ExecutionContext;
 import io.mppnode.exec.storage.Catalog;
+import io.mppnode.exec.storage.RegionRead;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
 import io.mppnode.proto.Mpp.CancelTaskResponse;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
@@ -156,9 +157,14 @@ public final class MppTaskManager {
                 throw new MppException(ErrorCode.MALFORMED_PLAN, "encoded_plan is not a valid mppnode.plan.Plan: " + e.getMessage());
             }
             validator.validate(plan, config.queryMemoryLimitBytes());
+            DispatchRegions regions = DispatchRegions.resolve(catalog, plan, request);
             Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : config.taskTimeout();
-            register(meta, plan, timeout);
-            return DispatchTaskResponse.getDefaultInstance();
+            register(meta, plan, timeout, regions.reads());
+            if (!regions.retry().isEmpty()) {
+                log.info("task {} runs without {} regions this node lacks or holds at another epoch: {}", meta.getTaskId(),
+                        regions.retry().size(), regions.retry().stream().map(region -> region.getId()).toList());
+            }
+            return DispatchTaskResponse.newBuilder().addAllRetryRegions(regions.retry()).build();
         } catch (RuntimeException e) {
             MppException error = MppException.wrap(e);
             log.info("dispatch of task {} refused: {}", meta.getTaskId(), error.getMessage());
@@ -166,7 +172,7 @@ public final class MppTaskManager {
         }
     }
 
-    private void register(TaskMeta meta, Plan plan, Duration timeout) {
+    private void register(TaskMeta meta, Plan plan, Duration timeout, Map<Long, List<RegionRead>> regions) {
         TaskId id = TaskId.of(meta);
         MppTask task;
         List<PendingConnection> waiting;
@@ -187,7 +193,7 @@ public final class MppTaskManager {
                 query = new QueryEntry(rootAllocator.newChildAllocator(id.queryId().toString(), 0, limit));
                 queries.put(id.queryId(), query);
             }
-            task = createTask(id, meta, plan, query.allocator);
+            task = createTask(id, meta, plan, query.allocator, regions);
             query.gathers.computeIfAbsent(id.gatherId().gatherId(), ignored -> new HashMap<>()).put(id.taskId(), task);
             taskCount++;
             waiting = pendingConnections.remove(id);
@@ -204,7 +210,7 @@ public final class MppTaskManager {
         task.start();
     }
 
-    private MppTask createTask(TaskId id, TaskMeta meta, Plan plan, BufferAllocator queryAllocator) {
+    private MppTask createTask(TaskId id, TaskMeta meta, Plan plan, BufferAllocator queryAllocator, Map<Long, List<RegionRead>> regions) {
         Map<Long, Tunnel<?>> tunnels = new LinkedHashMap<>();
         var sender = plan.getRoot().getExchangeSender();
         Compression compression = Compression.fromPlan(sender.getCompression());
@@ -219,7 +225,7 @@ public final class MppTaskManager {
         ExchangeReceiverFactory receivers = (executorId, senders, schema, receiverAllocator) ->
                 receiver(id, meta, executorId, senders, schema, receiverAllocator);
         ExecutionContext context = new ExecutionContext(allocator, catalog, meta.getStartTs(),
-                new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS, config.taskConcurrency());
+                new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS, config.taskConcurrency(), regions);
         return new MppTask(id, meta, plan, tunnels, allocator, context, workers);
     }
 

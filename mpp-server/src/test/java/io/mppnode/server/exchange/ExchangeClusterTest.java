@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mppnode.error.MppException;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.CompressionMode;
 import io.mppnode.proto.plan.ExchangeReceiver;
@@ -132,7 +132,7 @@ class ExchangeClusterTest {
     void largeBatchesLeaveFromArrowMemoryAndTheSendingTaskDoesNotWaitForTheWire() {
         int rows = 60_000;
         try (TestingNode first = TestingNode.start(); TestingNode second = TestingNode.start()) {
-            InMemoryTable.Builder table = InMemoryTable.builder(BIG_TABLE_ID, "big")
+            Table.Builder table = Table.builder(BIG_TABLE_ID, "big")
                     .column("id", ColumnTypes.of(TypeKind.INT64))
                     .column("name", ColumnTypes.of(TypeKind.STRING));
             for (long id = 0; id < rows; id++) {

@@ -1,7 +1,7 @@
 package io.mppnode.server.exec;
 
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.server.TestingNode;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -18,7 +18,7 @@ final class TestingDuckDb {
     private TestingDuckDb() {}
 
     static void load(TestingNode node, long tableId, List<ColumnSchema> columns, List<List<Object>> rows) {
-        InMemoryTable.Builder table = InMemoryTable.builder(tableId, "t" + tableId);
+        Table.Builder table = Table.builder(tableId, "t" + tableId);
         columns.forEach(column -> table.column(column.name(), column.type()));
         rows.forEach(row -> table.row(row.toArray()));
         node.node().catalog().add(table.build(node.node().allocator()));

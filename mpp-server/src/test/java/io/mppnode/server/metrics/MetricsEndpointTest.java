@@ -2,7 +2,7 @@ package io.mppnode.server.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.server.TestingNode;
 import io.mppnode.server.coordinator.Fragment;
@@ -82,7 +82,7 @@ class MetricsEndpointTest {
     }
 
     private static Executor sampleScan(TestingNode node) {
-        InMemoryTable table = node.node().catalog().table(SampleTables.SAMPLE_ORDERS_ID);
+        Table table = node.node().catalog().table(SampleTables.SAMPLE_ORDERS_ID);
         return SampleTables.scanAndSend(table.columns().stream().map(column -> column.name()).toList());
     }
 

@@ -16,7 +16,7 @@ import io.mppnode.exchange.codec.ChunkDecoder;
 import io.mppnode.exchange.codec.PacketFormat;
 import io.mppnode.exchange.packet.InboundPacket;
 import org.apache.arrow.memory.ArrowBuf;
-import io.mppnode.exec.storage.InMemoryTable;
+import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.type.ArrowValues;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
@@ -269,8 +269,8 @@ class TaskLifecycleTest {
 
     static final long BIG_TABLE_ID = 77;
 
-    static InMemoryTable bigTable(BufferAllocator allocator, int rows) {
-        InMemoryTable.Builder builder = InMemoryTable.builder(BIG_TABLE_ID, "big")
+    static Table bigTable(BufferAllocator allocator, int rows) {
+        Table.Builder builder = Table.builder(BIG_TABLE_ID, "big")
                 .column("id", ColumnTypes.of(TypeKind.INT64))
                 .column("name", ColumnTypes.of(TypeKind.STRING));
         for (long i = 0; i < rows; i++) {

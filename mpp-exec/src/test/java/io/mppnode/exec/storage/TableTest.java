@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class InMemoryTableTest {
+class TableTest {
     private RootAllocator allocator;
 
     @BeforeEach
@@ -37,10 +37,10 @@ class InMemoryTableTest {
 
     @Test
     void holdsEveryTypeIncludingNulls() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 10)) {
+        try (Table table = TestingTables.orders(allocator, 10)) {
             assertThat(table.id()).isEqualTo(TestingTables.ORDERS_ID);
             assertThat(table.name()).isEqualTo("orders");
-            assertThat(table.rowCount()).isEqualTo(10);
+            assertThat(table.storedRows()).isEqualTo(10);
             assertThat(table.columns()).extracting(ColumnSchema::name).containsExactlyElementsOf(ORDERS_COLUMNS);
             assertThat(rows(table)).isEqualTo(expectedOrders(0, 10, ORDERS_COLUMNS));
             // Row 4 is the all-NULL row (but its id).
@@ -50,16 +50,16 @@ class InMemoryTableTest {
 
     @Test
     void mapsEachPlanTypeToItsArrowType() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 0)) {
-            assertThat(table.vector("order_id").getField().getType()).isEqualTo(new ArrowType.Int(64, true));
-            assertThat(table.vector("quantity").getField().getType()).isEqualTo(new ArrowType.Int(32, true));
-            assertThat(table.vector("price").getField().getType()).isEqualTo(new ArrowType.Decimal(15, 2, 128));
-            assertThat(table.vector("customer").getField().getType()).isEqualTo(ArrowType.Utf8.INSTANCE);
-            assertThat(table.vector("shipped").getField().getType()).isEqualTo(ArrowType.Bool.INSTANCE);
-            assertThat(table.vector("ratio").getField().getType().toString()).isEqualTo("FloatingPoint(DOUBLE)");
-            assertThat(table.vector("order_date").getField().getType().toString()).isEqualTo("Date(DAY)");
-            assertThat(table.vector("updated_at").getField().getType().toString()).isEqualTo("Timestamp(MICROSECOND, null)");
-            assertThat(table.vector("order_id").getField().isNullable()).isTrue();
+        try (Table table = TestingTables.orders(allocator, 0)) {
+            assertThat(field(table, "order_id").getType()).isEqualTo(new ArrowType.Int(64, true));
+            assertThat(field(table, "quantity").getType()).isEqualTo(new ArrowType.Int(32, true));
+            assertThat(field(table, "price").getType()).isEqualTo(new ArrowType.Decimal(15, 2, 128));
+            assertThat(field(table, "customer").getType()).isEqualTo(ArrowType.Utf8.INSTANCE);
+            assertThat(field(table, "shipped").getType()).isEqualTo(ArrowType.Bool.INSTANCE);
+            assertThat(field(table, "ratio").getType().toString()).isEqualTo("FloatingPoint(DOUBLE)");
+            assertThat(field(table, "order_date").getType().toString()).isEqualTo("Date(DAY)");
+            assertThat(field(table, "updated_at").getType().toString()).isEqualTo("Timestamp(MICROSECOND, null)");
+            assertThat(field(table, "order_id").isNullable()).isTrue();
         }
     }
 
@@ -76,7 +76,7 @@ class InMemoryTableTest {
                 new Object[] {null, null, null, null, null, null, null, null, null},
                 new Object[] {true, 0, 0L, -0.0, BigDecimal.ZERO, new BigDecimal("1.5"), "日本語 \uD83D\uDE00", LocalDate.EPOCH,
                     LocalDateTime.of(1970, 1, 1, 0, 0)});
-        InMemoryTable.Builder builder = InMemoryTable.builder(3, "edges")
+        Table.Builder builder = Table.builder(3, "edges")
                 .column("b", ColumnTypes.of(TypeKind.BOOLEAN))
                 .column("i", ColumnTypes.of(TypeKind.INT32))
                 .column("l", ColumnTypes.of(TypeKind.INT64))
@@ -88,7 +88,7 @@ class InMemoryTableTest {
                 .column("ts", ColumnTypes.of(TypeKind.TIMESTAMP));
         input.forEach(builder::row);
 
-        try (InMemoryTable table = builder.build(allocator)) {
+        try (Table table = builder.build(allocator)) {
             List<List<Object>> rows = rows(table);
             assertThat(rows).hasSize(4);
             assertThat(rows.get(0)).containsExactly(true, Integer.MIN_VALUE, Long.MIN_VALUE, -Double.MAX_VALUE,
@@ -106,9 +106,9 @@ class InMemoryTableTest {
 
     @Test
     void stringColumnKeepsValuesAroundNulls() {
-        InMemoryTable.Builder builder = InMemoryTable.builder(4, "names").column("name", ColumnTypes.of(TypeKind.STRING));
+        Table.Builder builder = Table.builder(4, "names").column("name", ColumnTypes.of(TypeKind.STRING));
         builder.row((Object) null).row("first").row((Object) null).row((Object) null).row("second").row((Object) null);
-        try (InMemoryTable table = builder.build(allocator)) {
+        try (Table table = builder.build(allocator)) {
             assertThat(rows(table)).extracting(row -> row.getFirst())
                     .containsExactly(null, "first", null, null, "second", null);
         }
@@ -116,11 +116,11 @@ class InMemoryTableTest {
 
     @Test
     void int64ColumnTakesAnyIntegralNumber() {
-        InMemoryTable.Builder builder = InMemoryTable.builder(5, "numbers")
+        Table.Builder builder = Table.builder(5, "numbers")
                 .column("l", ColumnTypes.of(TypeKind.INT64))
                 .column("f", ColumnTypes.of(TypeKind.FLOAT64));
         builder.row(7, 3).row(8L, 2.5);
-        try (InMemoryTable table = builder.build(allocator)) {
+        try (Table table = builder.build(allocator)) {
             assertThat(rows(table)).containsExactly(List.of(7L, 3.0), List.of(8L, 2.5));
         }
     }
@@ -155,7 +155,7 @@ class InMemoryTableTest {
 
     @Test
     void refusesRowsOfTheWrongWidthAndDuplicateColumns() {
-        InMemoryTable.Builder builder = InMemoryTable.builder(6, "pairs")
+        Table.Builder builder = Table.builder(6, "pairs")
                 .column("a", ColumnTypes.of(TypeKind.INT32))
                 .column("b", ColumnTypes.of(TypeKind.INT32));
         assertThatThrownBy(() -> builder.row(1))
@@ -168,7 +168,7 @@ class InMemoryTableTest {
 
     @Test
     void refusesColumnsWithoutTypeOrWithAnImpossibleDecimal() {
-        InMemoryTable.Builder builder = InMemoryTable.builder(7, "bad");
+        Table.Builder builder = Table.builder(7, "bad");
         assertThatThrownBy(() -> builder.column("x", DataType.getDefaultInstance()))
                 .isInstanceOfSatisfying(MppException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PLAN))
                 .hasMessage("column 'x': the type is not specified");
@@ -182,25 +182,23 @@ class InMemoryTableTest {
 
     @Test
     void unknownColumnIsRefused() {
-        try (InMemoryTable table = TestingTables.orders(allocator, 1)) {
+        try (Table table = TestingTables.orders(allocator, 1)) {
             assertThat(table.column("price")).contains(new ColumnSchema("price", ColumnTypes.decimal(15, 2)));
             assertThat(table.column("nope")).isEmpty();
-            assertThatThrownBy(() -> table.vector("nope"))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("table 'orders' has no column 'nope'");
+            assertThat(table.info().columnIndex("nope")).isEqualTo(-1);
         }
     }
 
     @Test
     void closingTheTableFreesItsMemory() {
-        InMemoryTable table = TestingTables.orders(allocator, 1000);
+        Table table = TestingTables.orders(allocator, 1000);
         assertThat(allocator.getAllocatedMemory()).isPositive();
         table.close();
         assertThat(allocator.getAllocatedMemory()).isZero();
     }
 
     private void assertWrongValue(DataType type, Object value, String message) {
-        InMemoryTable.Builder builder = InMemoryTable.builder(8, "t").column("c", type).row((Object) null).row(value);
+        Table.Builder builder = Table.builder(8, "t").column("c", type).row((Object) null).row(value);
         assertThatThrownBy(() -> builder.build(allocator))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(message);
@@ -208,14 +206,23 @@ class InMemoryTableTest {
         assertThat(allocator.getAllocatedMemory()).isZero();
     }
 
-    private static List<List<Object>> rows(InMemoryTable table) {
+    private static org.apache.arrow.vector.types.pojo.Field field(Table table, String name) {
+        return Tables.arrowSchema(table.columns()).findField(name);
+    }
+
+    /** Everything a snapshot at the newest timestamp sees, in stored order. */
+    static List<List<Object>> rows(Table table) {
         List<List<Object>> rows = new ArrayList<>();
-        for (int row = 0; row < table.rowCount(); row++) {
-            List<Object> values = new ArrayList<>();
-            for (ColumnSchema column : table.columns()) {
-                values.add(ArrowValues.get(table.vector(column.name()), row));
+        for (Region region : table.regions()) {
+            for (ScanPiece piece : region.snapshot(Long.MAX_VALUE, List.of())) {
+                for (int i = 0; i < piece.rowCount(); i++) {
+                    List<Object> values = new ArrayList<>();
+                    for (int column = 0; column < table.columns().size(); column++) {
+                        values.add(ArrowValues.get(piece.data().getVector(column), piece.row(i)));
+                    }
+                    rows.add(values);
+                }
             }
-            rows.add(values);
         }
         return rows;
     }
