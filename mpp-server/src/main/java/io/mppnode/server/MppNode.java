@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.storage.Catalog;
+import io.mppnode.server.admin.AdminService;
 import io.mppnode.server.config.ConfigException;
 import io.mppnode.server.config.NodeConfig;
 import io.mppnode.server.coordinator.Coordinator;
@@ -69,6 +70,8 @@ public final class MppNode implements AutoCloseable {
     private final CoordinatorRegistry coordinators = new CoordinatorRegistry();
     private final MppTaskManager tasks;
     private final TikvService service;
+    private final ExecutorService loaders;
+    private final AdminService admin;
     private Server server;
     private MetricsHttpServer metricsServer;
     private volatile String address;
@@ -86,6 +89,8 @@ public final class MppNode implements AutoCloseable {
                 new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters, () -> address,
                 new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters));
         this.service = new TikvService(tasks, coordinators, new OutboundPacketMarshaller(wireAllocator));
+        this.loaders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), threads("mpp-load-"));
+        this.admin = new AdminService(catalog, rootAllocator, loaders);
         Gauge.builder("mpp.memory.used", rootAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
                 .description("Arrow memory in use on this node").register(meters);
         Gauge.builder("mpp.memory.limit", rootAllocator, BufferAllocator::getLimit).baseUnit("bytes")
@@ -120,6 +125,7 @@ public final class MppNode implements AutoCloseable {
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .addService(ServerInterceptors.intercept(service.definition(), new RpcMetricsInterceptor(meters)))
+                .addService(ServerInterceptors.intercept(admin, new RpcMetricsInterceptor(meters)))
                 .build()
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
@@ -241,10 +247,12 @@ public final class MppNode implements AutoCloseable {
         channels.close();
         workers.shutdown();
         rpcExecutor.shutdown();
+        loaders.shutdownNow();
         timer.shutdownNow();
         try {
             workers.awaitTermination(STOP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             rpcExecutor.awaitTermination(STOP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            loaders.awaitTermination(STOP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

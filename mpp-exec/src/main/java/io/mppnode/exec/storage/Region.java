@@ -24,6 +24,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * when the node stops.
  */
 public final class Region implements AutoCloseable {
+    /** The most rows a stored chunk holds; larger writes are cut. */
+    public static final int MAX_CHUNK_ROWS = 8192;
+
     private final long id;
     private final TableInfo table;
     private final HandleRange range;
@@ -92,6 +95,20 @@ public final class Region implements AutoCloseable {
      * @throws IllegalArgumentException naming the problem when the schema, a handle or the counts are wrong
      */
     public void append(VectorSchemaRoot batch, BigIntVector handles, long commitTs) {
+        if (batch.getRowCount() > MAX_CHUNK_ROWS && batch.getRowCount() == handles.getValueCount()) {
+            // Scans share whole buffers, and a shared buffer counts in full against a query's
+            // memory: large batches are stored as chunks of their own memory.
+            try {
+                for (int from = 0; from < batch.getRowCount(); from += MAX_CHUNK_ROWS) {
+                    int count = Math.min(MAX_CHUNK_ROWS, batch.getRowCount() - from);
+                    append(copy(batch, from, count), (BigIntVector) copy(handles, from, count), commitTs);
+                }
+            } finally {
+                batch.close();
+                handles.close();
+            }
+            return;
+        }
         VectorSchemaRoot ownedRows = null;
         BigIntVector ownedHandles = null;
         try {
@@ -281,6 +298,35 @@ public final class Region implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private VectorSchemaRoot copy(VectorSchemaRoot batch, int from, int count) {
+        List<FieldVector> vectors = new ArrayList<>();
+        try {
+            for (FieldVector vector : batch.getFieldVectors()) {
+                vectors.add(copy(vector, from, count));
+            }
+        } catch (RuntimeException e) {
+            vectors.forEach(FieldVector::close);
+            throw e;
+        }
+        return new VectorSchemaRoot(batch.getSchema().getFields(), vectors, count);
+    }
+
+    private FieldVector copy(FieldVector vector, int from, int count) {
+        FieldVector target = vector.getField().createVector(allocator);
+        try {
+            target.setInitialCapacity(count);
+            target.allocateNew();
+            for (int row = 0; row < count; row++) {
+                target.copyFromSafe(from + row, row, vector);
+            }
+            target.setValueCount(count);
+        } catch (RuntimeException e) {
+            target.close();
+            throw e;
+        }
+        return target;
     }
 
     private VectorSchemaRoot transfer(VectorSchemaRoot batch) {

@@ -75,7 +75,8 @@ public enum TpchTable {
         return generator;
     }
 
-    int fanOut() {
+    /** Handles per base row: 8 for lineitem (line numbers of an order), 4 for partsupp, else 1. */
+    public int fanOut() {
         return fanOut;
     }
 
