@@ -67,6 +67,8 @@ final class RegionImport implements StreamObserver<ImportRequest> {
 
     private BufferAllocator allocator;
     private ImportHeader header;
+    /** The region id of the (first) header, for the log; "?" before it. */
+    private String regionLabel = "?";
     private TableInfo info;
     private HandleRange range;
     private Schema schema;
@@ -134,8 +136,7 @@ final class RegionImport implements StreamObserver<ImportRequest> {
             return;
         }
         ended = true;
-        log.info("import of region {} abandoned by the client after {} rows: {}",
-                header == null ? "?" : Long.toUnsignedString(header.getRegionId()), rows, error.toString());
+        log.info("import of region {} abandoned by the client after {} rows: {}", regionLabel, rows, error.toString());
         release();
     }
 
@@ -163,6 +164,7 @@ final class RegionImport implements StreamObserver<ImportRequest> {
             throw Refusal.invalid("a second header (region " + Long.toUnsignedString(received.getRegionId())
                     + ") arrived after the header of region " + Long.toUnsignedString(header.getRegionId()));
         }
+        regionLabel = Long.toUnsignedString(received.getRegionId());
         if (received.getTableId() <= 0) {
             throw Refusal.invalid("table id must be positive, got " + received.getTableId());
         }
@@ -415,9 +417,9 @@ final class RegionImport implements StreamObserver<ImportRequest> {
         StatusRuntimeException status;
         if (e instanceof Refusal refusal) {
             status = refusal.toStatus();
-            log.info("import of region {} refused: {}", header == null ? "?" : Long.toUnsignedString(header.getRegionId()), e.getMessage());
+            log.info("import of region {} refused: {}", regionLabel, e.getMessage());
         } else if (e instanceof OutOfMemoryException) {
-            status = Status.RESOURCE_EXHAUSTED.withDescription("the import of region " + (header == null ? "?" : Long.toUnsignedString(header.getRegionId()))
+            status = Status.RESOURCE_EXHAUSTED.withDescription("the import of region " + regionLabel
                     + " does not fit in the node's memory: " + e.getMessage()).asRuntimeException();
             log.warn("import out of memory", e);
         } else {
@@ -439,7 +441,7 @@ final class RegionImport implements StreamObserver<ImportRequest> {
             try {
                 allocator.close();
             } catch (RuntimeException e) {
-                log.error("the import of region {} leaked Arrow memory: {}", Long.toUnsignedString(header.getRegionId()), e.getMessage());
+                log.error("the import of region {} leaked Arrow memory: {}", regionLabel, e.getMessage());
             }
             allocator = null;
         }
