@@ -22,6 +22,7 @@ public final class LocalCluster implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
     private final List<Path> dataDirs = new ArrayList<>();
+    private final java.util.Set<Integer> killedNodes = new java.util.HashSet<>();
     private boolean cleanStop = true;
 
     private LocalCluster() {}
@@ -60,11 +61,25 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Kills node {@code index} at once (SIGKILL), as a crash would. */
     public void kill(int index) throws InterruptedException {
+        killedNodes.add(index);
         processes.get(index).destroyForcibly();
         processes.get(index).waitFor(STOP_SECONDS, TimeUnit.SECONDS);
     }
 
-    /** Whether every node stopped on SIGTERM with exit code 0 (killed ones aside). */
+    /** A JVM ends on SIGTERM with 143 (128 + 15) after its shutdown hooks; the node's log says whether it stopped with nothing leaked. */
+    private static boolean stoppedCleanly(int exitCode, Path log) {
+        if (exitCode != 0 && exitCode != 143) {
+            return false;
+        }
+        try {
+            String text = Files.readString(log, StandardCharsets.UTF_8);
+            return text.contains("MppNode: node stopped") && !text.contains("memory was not released");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Whether every node (killed ones aside) stopped on SIGTERM, logged "node stopped" and leaked nothing. */
     public boolean stoppedCleanly() {
         return cleanStop;
     }
@@ -109,12 +124,14 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() {
         processes.stream().filter(Process::isAlive).forEach(process -> process.toHandle().destroy()); // SIGTERM: drain and stop
-        for (Process process : processes) {
+        for (int i = 0; i < processes.size(); i++) {
+            Process process = processes.get(i);
+            boolean killed = killedNodes.contains(i);
             try {
                 if (!process.waitFor(STOP_SECONDS, TimeUnit.SECONDS)) {
                     process.destroyForcibly();
                     cleanStop = false;
-                } else if (process.exitValue() != 0 && process.exitValue() != 137) {
+                } else if (!killed && !stoppedCleanly(process.exitValue(), log(i))) {
                     cleanStop = false;
                 }
             } catch (InterruptedException e) {
