@@ -718,17 +718,20 @@ public final class ArrowImporter {
                     ArrowFileReader fileReader = new ArrowFileReader(channel, allocator, ExchangeCodecs.INSTANCE);
                     reader = fileReader;
                     try {
-                        fileReader.initialize();
+                        // Reads the footer, the schema and the dictionaries (once: initialize() is not idempotent).
+                        fileReader.getVectorSchemaRoot();
                         rows = 0;
                         for (ArrowBlock block : fileReader.getRecordBlocks()) {
                             rows += batchRows(channel, block.getOffset(), size);
                         }
-                        fileReader.getVectorSchemaRoot();
                     } catch (IOException | RuntimeException e) {
                         if (e instanceof ImportException) {
                             throw e;
                         }
-                        throw new ImportException(file + " starts like an Arrow IPC file but is not one: " + e.getMessage());
+                        String problem = String.valueOf(e.getMessage()).startsWith("missing Magic number")
+                                ? "it does not end with the ARROW1 magic (cut short?)"
+                                : e.getMessage();
+                        throw new ImportException(file + " starts like an Arrow IPC file but is not one: " + problem);
                     }
                 } else {
                     rows = streamRows(channel, size, file);
@@ -925,8 +928,21 @@ public final class ArrowImporter {
     }
 
     private static String describe(Status status) {
-        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription())
-                + (status.getCause() == null || status.getDescription() != null ? "" : " (" + status.getCause().getMessage() + ")");
+        StringBuilder text = new StringBuilder(status.getCode().toString());
+        if (status.getDescription() != null) {
+            text.append(": ").append(status.getDescription());
+        }
+        // "io exception" alone does not say what happened: the cause does (connection refused, ...).
+        for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && (status.getDescription() == null || !status.getDescription().contains(cause.getMessage()))) {
+                text.append(" (").append(cause.getMessage()).append(')');
+                break;
+            }
+        }
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            text.append(" (give fewer --region-rows, or the node a larger memory-limit)");
+        }
+        return text.toString();
     }
 
     private static String describeColumns(List<io.mppnode.proto.plan.Field> columns) {
