@@ -196,4 +196,29 @@ public final class ImportFixtures {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** An Arrow IPC file of {@code rows} rows whose record batches are ZSTD-compressed. */
+    public static Path writeCompressed(Path file, long rows, BufferAllocator allocator) {
+        try (OutputStream out = Files.newOutputStream(file);
+                VectorSchemaRoot root = VectorSchemaRoot.create(SCHEMA, allocator);
+                ArrowFileWriter writer = new ArrowFileWriter(root, null, Channels.newChannel(out), null,
+                        org.apache.arrow.vector.ipc.message.IpcOption.DEFAULT, io.mppnode.exchange.codec.ExchangeCodecs.INSTANCE,
+                        org.apache.arrow.vector.compression.CompressionUtil.CodecType.ZSTD)) {
+            writer.start();
+            for (long start = 0; start < rows; start += 1000) {
+                int count = (int) Math.min(1000, rows - start);
+                try (VectorSchemaRoot batch = batch(SCHEMA, start, count, allocator)) {
+                    for (int column = 0; column < SCHEMA.getFields().size(); column++) {
+                        batch.getVector(column).makeTransferPair(root.getVector(column)).transfer();
+                    }
+                    root.setRowCount(count);
+                }
+                writer.writeBatch();
+            }
+            writer.end();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

@@ -287,14 +287,38 @@ class ImportCommandTest {
     }
 
     @Test
-    void reportsANodesRefusalMidImportAndTheNodeKeepsServing() {
-        Path file = ImportFixtures.write(dir.resolve("big.arrow"), 100_000, 8192, true, allocator);
-        try (TestingNode small = TestingNode.start(Map.of("memory-limit", "4MiB", "query-memory-limit", "2MiB"))) {
-            int exitCode = run(false, "--file", file.toString(), "--table", "big", "--table-id", "11", "--nodes", small.address(),
-                    "--region-rows", "100000");
-            assertUserError(exitCode, "node " + small.address() + " refused region 1100001: RESOURCE_EXHAUSTED", "does not fit in the node's memory");
-            assertThat(small.node().catalog().region(1_100_001)).isEmpty();
+    void reportsANodesRefusalMidImportWithTheRegionsStoredAndTheNodeKeepsServing() {
+        Path file = ImportFixtures.write(dir.resolve("big.arrow"), 200_000, 8192, true, allocator);
+        try (TestingNode a = TestingNode.start();
+                TestingNode small = TestingNode.start(Map.of("memory-limit", "4MiB", "query-memory-limit", "2MiB"))) {
+            int exitCode = run(false, "--file", file.toString(), "--table", "big", "--table-id", "11", "--nodes", a.address() + "," + small.address(),
+                    "--region-rows", "50000");
+            assertUserError(exitCode, "node " + small.address() + " refused region 1100002: RESOURCE_EXHAUSTED", "does not fit in the node's memory",
+                    "give fewer --region-rows", "; regions stored before the failure: 1100001 on " + a.address());
+            assertThat(small.node().catalog().tables()).extracting(t -> t.id()).doesNotContain(11L);
+            // What the message lists is what the node holds.
+            List<Long> held = a.node().catalog().table(11).regions().stream().map(Region::id).toList();
+            assertThat(held).startsWith(1_100_001L);
+            for (long regionId : held) {
+                assertThat(err()).contains(regionId + " on " + a.address());
+                assertThat(a.node().catalog().region(regionId).orElseThrow().storedRows()).isEqualTo(50_000);
+            }
             assertThat(AdminGrpc.newBlockingStub(small.channel()).listTables(ListTablesRequest.getDefaultInstance()).getTablesCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void readsACompressedFile() {
+        Path file = ImportFixtures.writeCompressed(dir.resolve("zstd.arrow"), 5000, allocator);
+        try (TestingNode a = TestingNode.start()) {
+            assertThat(run(false, "--file", file.toString(), "--table", "packed", "--table-id", "12", "--nodes", a.address(), "--region-rows", "4000"))
+                    .as(err()).isZero();
+            List<List<Object>> rows = new ArrayList<>(rowsOf(a.node().catalog().region(1_200_001).orElseThrow()));
+            rows.addAll(rowsOf(a.node().catalog().region(1_200_002).orElseThrow()));
+            assertThat(rows).hasSize(5000);
+            for (int row = 0; row < 5000; row++) {
+                assertThat(rows.get(row)).isEqualTo(ImportFixtures.row(row));
+            }
         }
     }
 }
