@@ -130,6 +130,7 @@ public final class MppNode implements AutoCloseable {
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
         address = config.advertisedAddress().isEmpty() ? NodeConfig.host(listen) + ":" + port : config.advertisedAddress();
+        writeAddressFile();
         if (!config.metricsAddress().isEmpty()) {
             metricsServer = new MetricsHttpServer(NodeConfig.host(config.metricsAddress()), NodeConfig.port(config.metricsAddress()), meters);
         }
@@ -138,6 +139,16 @@ public final class MppNode implements AutoCloseable {
                 metricsServer == null ? "off" : "http://" + NodeConfig.host(config.metricsAddress()) + ":" + metricsServer.port() + "/metrics",
                 config.dataDir().toAbsolutePath(), config.workerThreads(), config.memoryLimitBytes(),
                 catalog.tables().isEmpty() ? "none" : catalog.tables().stream().map(t -> t.name() + " (id " + t.id() + ")").toList());
+    }
+
+    /** The file in the data directory that holds the node's address once it serves (for scripts and {@code mpp demo}). */
+    public static final String ADDRESS_FILE = "node.address";
+
+    private void writeAddressFile() throws IOException {
+        java.nio.file.Path file = config.dataDir().resolve(ADDRESS_FILE);
+        java.nio.file.Path temporary = config.dataDir().resolve(ADDRESS_FILE + ".tmp");
+        Files.writeString(temporary, address + "\n");
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The marshaller of the data packets this node sends: its counters say how they were written. */

@@ -8,7 +8,7 @@ import io.mppnode.exec.expr.Expressions;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.Table;
+import io.mppnode.exec.storage.TableInfo;
 import io.mppnode.proto.Mpp.TaskMeta;
 import io.mppnode.proto.plan.CompressionMode;
 import io.mppnode.exec.type.ColumnTypes;
@@ -37,10 +37,16 @@ public final class PlanValidator {
     /** The most streams a fine-grained shuffle may carry per tunnel. */
     public static final int MAX_FINE_GRAINED_STREAMS = 1024;
 
-    private final Catalog catalog;
+    private final java.util.function.LongFunction<TableInfo> tables;
 
     public PlanValidator(Catalog catalog) {
-        this.catalog = requireNonNull(catalog, "catalog is null");
+        requireNonNull(catalog, "catalog is null");
+        this.tables = id -> catalog.table(id).info();
+    }
+
+    /** A validator over table definitions only (a coordinator's view): {@code tables} throws UNKNOWN_TABLE for an id it lacks. */
+    public PlanValidator(java.util.function.LongFunction<TableInfo> tables) {
+        this.tables = requireNonNull(tables, "tables is null");
     }
 
     /**
@@ -222,9 +228,9 @@ public final class PlanValidator {
     }
 
     private List<ColumnSchema> scanColumns(String id, TableScan scan) {
-        Table table;
+        TableInfo table;
         try {
-            table = catalog.table(scan.getTableId());
+            table = tables.apply(scan.getTableId());
         } catch (MppException e) {
             throw new MppException(e.code(), "executor '" + id + "': " + e.getMessage());
         }

@@ -62,7 +62,7 @@ public final class RecordKeys {
             }
             return Long.MAX_VALUE;
         }
-        int compared = Arrays.compare(key, 0, Math.min(key.length, TABLE_PREFIX_LENGTH), prefix, 0, Math.min(key.length, TABLE_PREFIX_LENGTH));
+        int compared = Arrays.compareUnsigned(key, 0, Math.min(key.length, TABLE_PREFIX_LENGTH), prefix, 0, Math.min(key.length, TABLE_PREFIX_LENGTH));
         if (compared < 0 || (compared == 0 && key.length < TABLE_PREFIX_LENGTH)) {
             if (isStart) {
                 return Long.MIN_VALUE;

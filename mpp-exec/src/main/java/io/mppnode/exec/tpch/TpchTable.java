@@ -18,7 +18,7 @@ import java.util.Optional;
  * (keys int64, money and quantities decimal(15,2), dates, strings, int32 counts), and the way
  * generated rows become handles.
  *
- * <p>Handles: the generator numbers the rows of its base entity from 1 (a lineitem carries its
+ * <p>Handles: the generator numbers the rows of its base entity from 1 (nation and region from 0; a lineitem carries its
  * order's number, a partsupp row its part's). A row's handle is {@code rowNumber * fanOut +
  * ordinal}, where {@code ordinal} counts the rows of one base entity from 0, so that generator
  * part {@code p} of {@code n} fills exactly the handle range {@link #handleRange}.
@@ -98,7 +98,7 @@ public enum TpchTable {
             if (parts != 1) {
                 throw new IllegalArgumentException(tableName() + " is generated in one part, not " + parts);
             }
-            return new long[] {fanOut, (baseRowsPerScaleFactor + 1L) * fanOut};
+            return new long[] {0, (long) baseRowsPerScaleFactor * fanOut}; // numbered from 0, as their keys
         }
         long start = GenerateUtils.calculateStartIndex(baseRowsPerScaleFactor, scaleFactor, part, parts);
         long count = GenerateUtils.calculateRowCount(baseRowsPerScaleFactor, scaleFactor, part, parts);
@@ -144,7 +144,7 @@ public enum TpchTable {
             case IDENTIFIER -> ColumnTypes.of(TypeKind.INT64);
             case INTEGER -> ColumnTypes.of(TypeKind.INT32);
             case DATE -> ColumnTypes.of(TypeKind.DATE);
-            case DOUBLE -> MONEY;
+            case DOUBLE -> ColumnTypes.decimal(15, 2); // MONEY (enum constants initialize before static fields)
             case VARCHAR -> ColumnTypes.of(TypeKind.STRING);
         };
     }

@@ -104,6 +104,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                 TpchTable table = TpchTable.byName(part.getTable()).orElseThrow(() -> new IllegalArgumentException(
                         "'" + part.getTable() + "' is not a TPC-H table; the tables are " + List.of(TpchTable.values()).stream().map(TpchTable::tableName).toList()));
                 long[] handles = table.handleRange(request.getScaleFactor(), part.getPart(), part.getParts());
+                long regionId = TpchLoader.regionId(table, part.getPart());
+                if (catalog.region(regionId).isPresent()) {
+                    response.onError(Status.ALREADY_EXISTS.withDescription("region " + regionId + " (" + table.tableName() + " part "
+                            + part.getPart() + ") is already loaded on this node").asRuntimeException());
+                    return;
+                }
                 tables.add(table);
                 total += estimatedRows(table, handles);
             }
@@ -139,8 +145,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                     call.onCompleted();
                 }
             } catch (IllegalArgumentException e) {
-                call.onError(Status.ALREADY_EXISTS.withDescription(e.getMessage()).asRuntimeException());
-            } catch (RuntimeException e) {
+                call.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            } catch (Throwable e) {
                 log.warn("TPC-H load failed", e);
                 call.onError(Status.INTERNAL.withDescription("the load failed: " + e).asRuntimeException());
             }

@@ -210,6 +210,15 @@ public record NodeConfig(
         return number << shift;
     }
 
+    /** A duration such as 500ms, 10s, 5m or 1h. @throws ConfigException naming {@code what} */
+    public static Duration duration(String what, String text) {
+        try {
+            return parseDuration(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(what + " '" + text + "': " + e.getMessage());
+        }
+    }
+
     static Duration parseDuration(String text) {
         Matcher matcher = DURATION.matcher(text);
         if (!matcher.matches()) {
@@ -266,6 +275,14 @@ public record NodeConfig(
 
     /** The port part of a host:port address. */
     public static int port(String address) {
-        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+        int colon = address.lastIndexOf(':');
+        try {
+            if (colon <= 0) {
+                throw new NumberFormatException();
+            }
+            return Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException("'" + address + "' is not an address of the form host:port");
+        }
     }
 }

@@ -14,6 +14,7 @@ import io.mppnode.exchange.codec.PacketFormat;
 import io.mppnode.exchange.packet.InboundPacket;
 import org.apache.arrow.memory.ArrowBuf;
 import io.mppnode.exec.type.ArrowValues;
+import io.mppnode.proto.Coprocessor.TableRegions;
 import io.mppnode.proto.Mpp;
 import io.mppnode.proto.Mpp.CancelTaskRequest;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
@@ -71,6 +72,8 @@ public final class Coordinator {
     private final ChannelPool channels;
     private final BufferAllocator allocator;
     private final long serverId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    private final AtomicLong regionRetries = new AtomicLong();
+    private volatile ClusterView clusterView;
 
     /**
      * @param address where nodes reach this coordinator's ReportMPPTaskStatus: the address of
@@ -84,6 +87,9 @@ public final class Coordinator {
         this.allocator = requireNonNull(allocator, "allocator is null");
     }
 
+    /** How many times a query is placed again after nodes answered with region errors. */
+    public static final int REGION_RETRIES = 3;
+
     /** Runs a query to its end and returns its rows. @throws MppException naming the failing task, or TIMEOUT */
     public QueryResult execute(QuerySpec spec) {
         long started = System.nanoTime();
@@ -93,22 +99,91 @@ public final class Coordinator {
                 .setQueryTs(System.currentTimeMillis())
                 .setLocalQueryId(LOCAL_QUERY_IDS.incrementAndGet())
                 .setServerId(serverId)
-                .setGatherId(1)
                 .setMppVersion(MppVersions.CURRENT)
                 .setCoordinatorAddress(address)
                 .setReportExecutionSummary(spec.reportExecutionSummary())
                 .build();
+        QueryId queryId = QueryId.of(base);
+        BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        registry.register(queryId, events::add);
+        try {
+            for (int attempt = 1; ; attempt++) {
+                Fragment root = spec.root() != null ? spec.root() : place(spec, deadline, attempt > 1);
+                // Each attempt is a gather of its own: a cancelled gather is remembered by the nodes.
+                try {
+                    return run(spec, base.toBuilder().setGatherId(attempt).build(), root, events, deadline, started);
+                } catch (RegionRetry retry) {
+                    if (attempt > REGION_RETRIES || spec.root() != null) {
+                        throw new MppException(ErrorCode.REGION_NOT_FOUND, retry.getMessage() + " (after " + attempt + " attempts)");
+                    }
+                    regionRetries.incrementAndGet();
+                    log.info("query {} attempt {}: {}; placing it again", queryId, attempt, retry.getMessage());
+                }
+            }
+        } finally {
+            registry.unregister(queryId);
+        }
+    }
+
+    /**
+     * Places a distributed plan with the cached view of the cluster, fetched again when the
+     * nodes differ, when asked (after region errors) or when the plan names a table the cached
+     * view lacks.
+     */
+    private Fragment place(QuerySpec spec, long deadline, boolean refresh) {
+        ClusterView view = clusterView;
+        boolean fresh = false;
+        if (refresh || view == null || !view.nodes().equals(spec.nodes())) {
+            view = ClusterView.fetch(channels, spec.nodes(), remaining(deadline, spec));
+            clusterView = view;
+            fresh = true;
+        }
+        try {
+            return new FragmentPlanner(view).place(spec.plan());
+        } catch (MppException e) {
+            if (fresh || e.code() != ErrorCode.UNKNOWN_TABLE) {
+                throw e;
+            }
+            view = ClusterView.fetch(channels, spec.nodes(), remaining(deadline, spec));
+            clusterView = view;
+            return new FragmentPlanner(view).place(spec.plan());
+        }
+    }
+
+    /** How many times queries were placed again after region errors. */
+    public long regionRetries() {
+        return regionRetries.get();
+    }
+
+    private static Duration remaining(long deadline, QuerySpec spec) {
+        long nanos = deadline - System.nanoTime();
+        if (nanos <= 0) {
+            throw new MppException(ErrorCode.TIMEOUT, "the query did not finish within " + spec.timeout().toMillis() + " ms");
+        }
+        return Duration.ofNanos(nanos);
+    }
+
+    /** Nodes answered a dispatch with regions they lack: the query is placed again. */
+    private static final class RegionRetry extends RuntimeException {
+        RegionRetry(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private QueryResult run(QuerySpec spec, TaskMeta base, Fragment root, BlockingQueue<Object> events, long deadline, long started) {
         TaskMeta coordinatorMeta = base.toBuilder().setTaskId(-1).setAddress(address).build();
         List<TaskPlan> tasks = new ArrayList<>();
-        List<TaskMeta> rootTasks = assign(spec.root(), List.of(coordinatorMeta), base, tasks, new AtomicLong(1));
-        QueryRun run = new QueryRun(base, coordinatorMeta, tasks, rootTasks, spec, deadline);
-        QueryId queryId = QueryId.of(base);
-        registry.register(queryId, run.events::add);
-        try (BufferAllocator queryAllocator = allocator.newChildAllocator("result of " + queryId, 0, Long.MAX_VALUE)) {
+        List<TaskMeta> rootTasks = assign(root, List.of(coordinatorMeta), base, tasks, new AtomicLong(1));
+        QueryRun run = new QueryRun(base, coordinatorMeta, tasks, rootTasks, spec, deadline, events);
+        try (BufferAllocator queryAllocator = allocator.newChildAllocator("result of " + QueryId.of(base) + " gather " + base.getGatherId(),
+                0, Long.MAX_VALUE)) {
             try {
                 run.dispatch();
                 run.pull(queryAllocator);
                 run.awaitReports();
+            } catch (RegionRetry retry) {
+                run.cancel(retry.getMessage());
+                throw retry;
             } catch (RuntimeException e) {
                 MppException error = MppException.wrap(e);
                 run.cancel(error.getMessage());
@@ -118,12 +193,10 @@ public final class Coordinator {
             }
             return new QueryResult(run.schema == null ? new Schema(List.of()) : run.schema, run.rows, run.summaries,
                     run.packets, run.bytes, Duration.ofNanos(System.nanoTime() - started));
-        } finally {
-            registry.unregister(queryId);
         }
     }
 
-    private record TaskPlan(TaskMeta meta, Executor root) {}
+    private record TaskPlan(TaskMeta meta, Executor root, List<TableRegions> regions) {}
 
     private static List<TaskMeta> assign(Fragment fragment, List<TaskMeta> receivers, TaskMeta base, List<TaskPlan> tasks, AtomicLong nextTaskId) {
         if (fragment.root().getKindCase() != Executor.KindCase.EXCHANGE_SENDER) {
@@ -142,7 +215,7 @@ public final class Coordinator {
             throw new IllegalArgumentException("fragment '" + fragment.root().getExecutorId() + "' has "
                     + fragment.children().size() + " children but fewer ExchangeReceivers");
         }
-        metas.forEach(meta -> tasks.add(new TaskPlan(meta, root)));
+        metas.forEach(meta -> tasks.add(new TaskPlan(meta, root, fragment.regions().getOrDefault(meta.getAddress(), List.of()))));
         return metas;
     }
 
@@ -180,7 +253,7 @@ public final class Coordinator {
         final List<TaskMeta> rootTasks;
         final QuerySpec spec;
         final long deadline;
-        final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        final BlockingQueue<Object> events;
         final Map<Long, ClientCallStreamObserver<EstablishMPPConnectionRequest>> calls = new HashMap<>();
         final List<List<Object>> rows = new ArrayList<>();
         final Map<Long, List<ExecutionSummary>> summaries = new HashMap<>();
@@ -189,7 +262,9 @@ public final class Coordinator {
         long packets;
         long bytes;
 
-        QueryRun(TaskMeta base, TaskMeta coordinatorMeta, List<TaskPlan> tasks, List<TaskMeta> rootTasks, QuerySpec spec, long deadline) {
+        QueryRun(TaskMeta base, TaskMeta coordinatorMeta, List<TaskPlan> tasks, List<TaskMeta> rootTasks, QuerySpec spec, long deadline,
+                BlockingQueue<Object> events) {
+            this.events = events;
             this.base = base;
             this.coordinatorMeta = coordinatorMeta;
             this.tasks = tasks;
@@ -201,14 +276,19 @@ public final class Coordinator {
         void dispatch() {
             long timeoutSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
             List<ListenableFuture<DispatchTaskResponse>> responses = new ArrayList<>();
+            List<String> retry = new ArrayList<>();
             for (TaskPlan task : tasks) {
-                DispatchTaskRequest request = DispatchTaskRequest.newBuilder()
+                DispatchTaskRequest.Builder request = DispatchTaskRequest.newBuilder()
                         .setMeta(task.meta())
                         .setEncodedPlan(Plan.newBuilder().setRoot(task.root()).setMemoryLimitBytes(spec.memoryLimitBytes())
                                 .setConcurrency(spec.concurrency()).build().toByteString())
-                        .setTimeout(timeoutSeconds)
-                        .build();
-                responses.add(stub(task.meta().getAddress()).dispatchMPPTask(request));
+                        .setTimeout(timeoutSeconds);
+                if (task.regions().size() == 1) {
+                    request.addAllRegions(task.regions().getFirst().getRegionsList());
+                } else {
+                    request.addAllTableRegions(task.regions());
+                }
+                responses.add(stub(task.meta().getAddress()).dispatchMPPTask(request.build()));
             }
             for (int i = 0; i < tasks.size(); i++) {
                 TaskMeta meta = tasks.get(i).meta();
@@ -216,6 +296,12 @@ public final class Coordinator {
                 if (response.hasError()) {
                     throw MppException.fromWire(response.getError(), "dispatch of task " + meta.getTaskId() + " to " + meta.getAddress());
                 }
+                if (response.getRetryRegionsCount() > 0) {
+                    retry.add(meta.getAddress() + " lacks regions " + response.getRetryRegionsList().stream().map(region -> region.getId()).toList());
+                }
+            }
+            if (!retry.isEmpty()) {
+                throw new RegionRetry(String.join("; ", retry));
             }
         }
 
@@ -270,7 +356,20 @@ public final class Coordinator {
             if (event == null) {
                 throw new MppException(ErrorCode.TIMEOUT, "the query did not finish within " + spec.timeout().toMillis() + " ms");
             }
+            if (gatherOf(event) != base.getGatherId()) {
+                return next(); // left over from an earlier attempt of this query
+            }
             return event;
+        }
+
+        private static long gatherOf(Object event) {
+            return switch (event) {
+                case PacketEvent packet -> packet.source().getGatherId();
+                case EndEvent end -> end.source().getGatherId();
+                case FailureEvent failure -> failure.source().getGatherId();
+                case ReportTaskStatusRequest report -> report.getMeta().getGatherId();
+                default -> throw new IllegalStateException("unexpected event " + event);
+            };
         }
 
         private void take(TaskMeta source, MPPDataPacket packet, ChunkDecoder decoder, BufferAllocator queryAllocator) {
@@ -366,14 +465,22 @@ public final class Coordinator {
                         .withDeadlineAfter(CANCEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                         .cancelMPPTask(request));
             }
-            for (ListenableFuture<Mpp.CancelTaskResponse> response : responses) {
-                try {
-                    response.get(CANCEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (ExecutionException | TimeoutException e) {
-                    log.warn("cancel of query {} failed on a node: {}", QueryId.of(base), e.getMessage());
-                } catch (InterruptedException e) {
+            // An interrupted query (Ctrl-C) still waits for its cancels to reach the nodes.
+            boolean interrupted = Thread.interrupted();
+            try {
+                for (ListenableFuture<Mpp.CancelTaskResponse> response : responses) {
+                    try {
+                        response.get(CANCEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (ExecutionException | TimeoutException e) {
+                        log.warn("cancel of query {} failed on a node: {}", QueryId.of(base), e.getMessage());
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                        return;
+                    }
+                }
+            } finally {
+                if (interrupted) {
                     Thread.currentThread().interrupt();
-                    return;
                 }
             }
         }

@@ -63,9 +63,11 @@ final class MppTask {
     private PipelineExecution execution;
     private boolean finishing;
     private ExecutionSummaries summaries;
+    private final java.util.function.LongSupplier remoteBytesSent;
 
     MppTask(TaskId id, TaskMeta meta, Plan plan, Map<Long, Tunnel<?>> tunnelsByReceiver, BufferAllocator allocator,
-            ExecutionContext executionContext, Executor workers) {
+            ExecutionContext executionContext, Executor workers, java.util.function.LongSupplier remoteBytesSent) {
+        this.remoteBytesSent = requireNonNull(remoteBytesSent, "remoteBytesSent is null");
         this.id = requireNonNull(id, "id is null");
         this.meta = requireNonNull(meta, "meta is null");
         this.plan = requireNonNull(plan, "plan is null");
@@ -183,7 +185,7 @@ final class MppTask {
                     return;
                 }
                 finishing = true;
-                summaries = pipelines.summaries();
+                summaries = withExchangeBytes(pipelines.summaries());
                 closePipelines();
                 endStreams();
                 CompletableFuture.allOf(tunnels().stream().map(Tunnel::done).toArray(CompletableFuture[]::new))
@@ -225,12 +227,24 @@ final class MppTask {
         }
     }
 
+    /** The summaries with the bytes sent so far on the root ExchangeSender's. */
+    private ExecutionSummaries withExchangeBytes(ExecutionSummaries all) {
+        ExecutionSummaries.Builder builder = all.toBuilder();
+        String senderId = plan.getRoot().getExecutorId();
+        for (int i = 0; i < builder.getSummariesCount(); i++) {
+            if (builder.getSummaries(i).getExecutorId().equals(senderId)) {
+                builder.setSummaries(i, builder.getSummaries(i).toBuilder().setExchangeBytesSent(remoteBytesSent.getAsLong()));
+            }
+        }
+        return builder.build();
+    }
+
     private void closePipelines() {
         if (pipelines != null) {
             TaskPipelines closing = pipelines;
             pipelines = null;
             if (summaries == null) {
-                summaries = closing.summaries();
+                summaries = withExchangeBytes(closing.summaries());
             }
             closing.close();
         }
@@ -252,6 +266,6 @@ final class MppTask {
         TaskState finalState = leak != null && state == TaskState.FINISHED ? TaskState.FAILED : state;
         MppException finalError = error != null ? error : leak;
         completion.complete(new TaskOutcome(finalState, Optional.ofNullable(finalError),
-                summaries == null ? ExecutionSummaries.getDefaultInstance() : summaries));
+                summaries == null ? ExecutionSummaries.getDefaultInstance() : withExchangeBytes(summaries)));
     }
 }

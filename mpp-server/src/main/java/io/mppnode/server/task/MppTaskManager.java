@@ -19,6 +19,7 @@ import io.mppnode.exchange.receiver.ExchangeSource;
 import io.mppnode.exchange.tunnel.LocalPacket;
 import io.mppnode.exchange.tunnel.PacketStream;
 import io.mppnode.exchange.tunnel.Tunnel;
+import io.mppnode.exchange.tunnel.TunnelListener;
 import io.mppnode.exchange.tunnel.TunnelPacket;
 import io.mppnode.exec.planner.ExchangeReceiverFactory;
 import io.mppnode.exec.plan.PlanValidator;
@@ -214,19 +215,42 @@ public final class MppTaskManager {
         Map<Long, Tunnel<?>> tunnels = new LinkedHashMap<>();
         var sender = plan.getRoot().getExchangeSender();
         Compression compression = Compression.fromPlan(sender.getCompression());
+        java.util.concurrent.atomic.LongAdder remoteBytes = new java.util.concurrent.atomic.LongAdder();
         for (TaskMeta receiver : sender.getReceiversList()) {
             String name = "tunnel from task " + id.taskId() + " to task " + receiver.getTaskId() + " at " + receiver.getAddress();
             boolean local = isLocal(receiver);
             tunnels.put(receiver.getTaskId(), local
                     ? Tunnel.local(name, config.tunnelBufferBytes(), exchangeMetrics.tunnelListener(compression, true))
-                    : Tunnel.remote(name, config.tunnelBufferBytes(), meta.getMppVersion(), exchangeMetrics.tunnelListener(compression, false)));
+                    : Tunnel.remote(name, config.tunnelBufferBytes(), meta.getMppVersion(),
+                            counting(exchangeMetrics.tunnelListener(compression, false), remoteBytes)));
         }
         BufferAllocator allocator = queryAllocator.newChildAllocator("task " + id.taskId(), 0, Long.MAX_VALUE);
         ExchangeReceiverFactory receivers = (executorId, senders, schema, receiverAllocator) ->
                 receiver(id, meta, executorId, senders, schema, receiverAllocator);
         ExecutionContext context = new ExecutionContext(allocator, catalog, meta.getStartTs(),
                 new ArrayList<>(tunnels.values()), receivers, ExecutionContext.DEFAULT_BATCH_ROWS, config.taskConcurrency(), regions);
-        return new MppTask(id, meta, plan, tunnels, allocator, context, workers);
+        return new MppTask(id, meta, plan, tunnels, allocator, context, workers, remoteBytes::sum);
+    }
+
+    /** The listener, also adding the bytes of each sent packet to {@code bytes}. */
+    private static TunnelListener counting(TunnelListener listener, java.util.concurrent.atomic.LongAdder bytes) {
+        return new TunnelListener() {
+            @Override
+            public void packetSent(long packetBytes) {
+                bytes.add(packetBytes);
+                listener.packetSent(packetBytes);
+            }
+
+            @Override
+            public void bufferedBytesChanged(long delta) {
+                listener.bufferedBytesChanged(delta);
+            }
+
+            @Override
+            public void writerBlocked(long nanos) {
+                listener.writerBlocked(nanos);
+            }
+        };
     }
 
     /** A task on this node is local; the coordinator (task -1) always connects over gRPC. */

@@ -1,0 +1,74 @@
+package io.mppnode.server.tpch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mppnode.server.TestingNode;
+import io.mppnode.server.admin.TpchLoad;
+import io.mppnode.server.coordinator.QueryResult;
+import io.mppnode.server.coordinator.QuerySpec;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * All 22 TPC-H plans as distributed plans (the coordinator cuts them at the exchanges and
+ * places the fragments by region) on three real nodes holding TPC-H at scale factor 0.01 in
+ * two regions per table per node, against DuckDB on the same rows.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TpchDistributedTest {
+    private static final double SCALE_FACTOR = 0.01;
+
+    private final List<TestingNode> nodes = new ArrayList<>();
+    private List<String> addresses;
+    private Connection duckdb;
+    private BufferAllocator results;
+
+    @BeforeAll
+    void setUp() throws SQLException {
+        for (int i = 0; i < 3; i++) {
+            nodes.add(TestingNode.start(Map.of("sample-tables", "false")));
+        }
+        addresses = nodes.stream().map(TestingNode::address).toList();
+        TpchLoad.load(nodes.getFirst().node().channels(), addresses, SCALE_FACTOR, 2, 120_000, (done, total) -> {});
+        duckdb = DriverManager.getConnection("jdbc:duckdb:");
+        TestingTpch.loadDuckDb(duckdb, SCALE_FACTOR);
+        results = new RootAllocator();
+    }
+
+    @AfterAll
+    void tearDown() throws SQLException {
+        try (Connection closingDuckDb = duckdb; BufferAllocator closingResults = results) {
+            nodes.forEach(TestingNode::close);
+            if (results != null) {
+                assertThat(results.getAllocatedMemory()).as("result memory not released").isZero();
+            }
+        }
+    }
+
+    static IntStream queries() {
+        return IntStream.rangeClosed(1, TpchQueries.COUNT);
+    }
+
+    @ParameterizedTest(name = "Q{0}")
+    @MethodSource("queries")
+    void agreesWithDuckDb(int query) throws SQLException {
+        QueryResult result = nodes.getFirst().node().newCoordinator(results)
+                .execute(QuerySpec.of(TpchQueries.plan(query), addresses).withReportExecutionSummary(true));
+        TestingTpch.Expected expected = TestingTpch.expected(duckdb, query);
+        assertThat(expected.rows()).as("Q%d has rows to compare", query).isNotEmpty();
+        TestingTpch.assertSameResult(query, result, expected);
+        assertThat(result.summaries().size()).as("Q%d ran as tasks on every node", query).isGreaterThanOrEqualTo(nodes.size());
+    }
+}
