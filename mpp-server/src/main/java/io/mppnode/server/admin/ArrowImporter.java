@@ -87,8 +87,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code messageBytes} each, in record batches of at most {@link Region#MAX_CHUNK_ROWS} rows
  * (the store's chunk size, so the node stores them without copying). Each node has at most one
  * region in flight, so the nodes load in parallel while the file is read once. A node stores a
- * region only when its stream completed whole; a failed import leaves the regions completed
- * before the failure in place (the message lists them).
+ * region only when its stream completed whole. When the import fails, the regions still being
+ * sent are cancelled (the nodes drop them), those sent whole are waited for, and the error
+ * lists the regions stored; they stay in place (a node's store is in memory: restarting the
+ * nodes, or another table id, allows a new attempt).
  *
  * <p>Column types: bool, int32, int64, float64, decimal128 (precision up to 38, scale 0..
  * precision), utf8, date32 (days) and timestamp in microseconds without time zone map to the
@@ -106,6 +108,8 @@ public final class ArrowImporter {
             + "utf8 (string), date32 (date, days), timestamp[us] without time zone; or a dictionary of one of them";
     private static final byte[] FILE_MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
     private static final Duration PREFLIGHT_DEADLINE = Duration.ofSeconds(10);
+    /** How long a failed import waits for the regions it sent whole, to say which were stored. */
+    private static final Duration ABORT_WAIT = Duration.ofSeconds(60);
 
     private final ChannelPool channels;
     private final BufferAllocator allocator;
@@ -199,8 +203,11 @@ public final class ArrowImporter {
                 }
                 uploads.awaitAll();
             } catch (RuntimeException e) {
-                uploads.abort(e);
-                throw e;
+                String stored = uploads.abort(e);
+                if (e instanceof ImportException failure) {
+                    throw new ImportException(failure.getMessage() + "; " + stored, failure.exitCode(), failure);
+                }
+                throw new ImportException("the import failed: " + e + "; " + stored, 1, e);
             }
             return new Result(totalRows, columns, plans, Duration.ofNanos(System.nanoTime() - startNanos));
         }
@@ -514,10 +521,23 @@ public final class ArrowImporter {
             }
         }
 
-        void abort(RuntimeException cause) {
+        /**
+         * Cancels the regions still being sent, lets those sent whole finish, and says which
+         * regions the nodes stored.
+         */
+        String abort(RuntimeException cause) {
             for (Upload upload : all) {
-                upload.cancel(cause);
+                if (!upload.halfClosed) {
+                    upload.cancel(cause);
+                }
             }
+            List<String> stored = new ArrayList<>();
+            for (Upload upload : all) {
+                if (upload.halfClosed && upload.storedWithin(ABORT_WAIT)) {
+                    stored.add(upload.plan.regionId() + " on " + upload.plan.node());
+                }
+            }
+            return stored.isEmpty() ? "no region was stored" : "regions stored before the failure: " + String.join(", ", stored);
         }
     }
 
@@ -578,6 +598,8 @@ public final class ArrowImporter {
         private final CompletableFuture<Long> done = new CompletableFuture<>();
         private final Object ready = new Object();
         private ClientCallStreamObserver<ImportRequest> requests;
+        /** Whether the whole region was sent (the node stores it unless it fails). */
+        private boolean halfClosed;
 
         Upload(RegionPlan plan, ChannelPool channels, ImportHeader header) {
             this.plan = plan;
@@ -613,6 +635,20 @@ public final class ArrowImporter {
         void complete() {
             throwIfFailed();
             requests.onCompleted();
+            halfClosed = true;
+        }
+
+        /** Whether the node answered that it stored the region, waiting at most {@code wait}. */
+        boolean storedWithin(Duration wait) {
+            try {
+                done.get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                return false;
+            }
         }
 
         void await() {
@@ -718,17 +754,20 @@ public final class ArrowImporter {
                     ArrowFileReader fileReader = new ArrowFileReader(channel, allocator, ExchangeCodecs.INSTANCE);
                     reader = fileReader;
                     try {
-                        fileReader.initialize();
+                        // Reads the footer, the schema and the dictionaries (once: initialize() is not idempotent).
+                        fileReader.getVectorSchemaRoot();
                         rows = 0;
                         for (ArrowBlock block : fileReader.getRecordBlocks()) {
                             rows += batchRows(channel, block.getOffset(), size);
                         }
-                        fileReader.getVectorSchemaRoot();
                     } catch (IOException | RuntimeException e) {
                         if (e instanceof ImportException) {
                             throw e;
                         }
-                        throw new ImportException(file + " starts like an Arrow IPC file but is not one: " + e.getMessage());
+                        String problem = String.valueOf(e.getMessage()).startsWith("missing Magic number")
+                                ? "it does not end with the ARROW1 magic (cut short?)"
+                                : e.getMessage();
+                        throw new ImportException(file + " starts like an Arrow IPC file but is not one: " + problem);
                     }
                 } else {
                     rows = streamRows(channel, size, file);
@@ -925,8 +964,21 @@ public final class ArrowImporter {
     }
 
     private static String describe(Status status) {
-        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription())
-                + (status.getCause() == null || status.getDescription() != null ? "" : " (" + status.getCause().getMessage() + ")");
+        StringBuilder text = new StringBuilder(status.getCode().toString());
+        if (status.getDescription() != null) {
+            text.append(": ").append(status.getDescription());
+        }
+        // "io exception" alone does not say what happened: the cause does (connection refused, ...).
+        for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && (status.getDescription() == null || !status.getDescription().contains(cause.getMessage()))) {
+                text.append(" (").append(cause.getMessage()).append(')');
+                break;
+            }
+        }
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            text.append(" (give fewer --region-rows, or the node a larger memory-limit)");
+        }
+        return text.toString();
     }
 
     private static String describeColumns(List<io.mppnode.proto.plan.Field> columns) {

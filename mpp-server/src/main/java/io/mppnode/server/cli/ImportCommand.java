@@ -5,7 +5,6 @@ import io.mppnode.server.admin.ArrowImporter.ImportException;
 import io.mppnode.server.admin.ArrowImporter.Options;
 import io.mppnode.server.admin.ArrowImporter.RegionPlan;
 import io.mppnode.server.rpc.ChannelPool;
-import java.io.Console;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,19 +61,13 @@ public final class ImportCommand implements Callable<Integer> {
     private final boolean terminal;
 
     public ImportCommand() {
-        this(System.out, System.err, isTerminal());
+        this(System.out, System.err, ProgressBar.isTerminal());
     }
 
     ImportCommand(PrintStream out, PrintStream err, boolean terminal) {
         this.out = out;
         this.err = err;
         this.terminal = terminal;
-    }
-
-    private static boolean isTerminal() {
-        // Since JDK 22 System.console() is not null when redirected; isTerminal() says.
-        Console console = System.console();
-        return console != null && console.isTerminal();
     }
 
     /** Runs {@code mpp import} with these arguments; the exit code. */

@@ -10,7 +10,7 @@ import java.util.function.LongSupplier;
  * Progress of a long load, in rows. On a terminal it redraws one line with {@code \r}, at most
  * ten times a second: the label, a bar, the percentage, done/total, rows per second and the
  * time elapsed. Elsewhere (a pipe, a log file) it prints nothing until {@link #finish()}, which
- * prints one summary line. Pass {@code System.console() != null} as {@code terminal}.
+ * prints one summary line. Pass {@link #isTerminal()} as {@code terminal}.
  *
  * <p>Thread-safe: several threads may report. {@link #update} sets the rows done (it never goes
  * back), {@link #add} adds to them; a total of zero or less means it is not known (no bar and no
@@ -43,6 +43,12 @@ public final class ProgressBar {
         this.nanoTime = requireNonNull(nanoTime, "nanoTime is null");
         this.total = total;
         this.startNanos = nanoTime.getAsLong();
+    }
+
+    /** Whether this process talks to a terminal: what to pass as {@code terminal}. */
+    public static boolean isTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     /** Sets the rows done so far; a smaller figure than the last is ignored. */

@@ -99,7 +99,7 @@ class RegionImportTest {
     }
 
     private static ImportHeader.Builder header(long tableId, String name, long regionId, long start, long end, long first) {
-        return ImportHeader.newBuilder().setTableId(tableId).setTableName(name).addAllColumns(ImportFiles.COLUMNS)
+        return ImportHeader.newBuilder().setTableId(tableId).setTableName(name).addAllColumns(ImportFixtures.COLUMNS)
                 .setRegionId(regionId).setStartHandle(start).setEndHandle(end).setFirstHandle(first);
     }
 
@@ -112,7 +112,7 @@ class RegionImportTest {
     }
 
     private static ImportRequest rows(long from, long count, int batchRows) {
-        return data(ImportFiles.stream(ImportFiles.SCHEMA, from, count, batchRows, allocator));
+        return data(ImportFixtures.stream(ImportFixtures.SCHEMA, from, count, batchRows, allocator));
     }
 
     private static long tableId() {
@@ -145,7 +145,7 @@ class RegionImportTest {
         assertThat(region.range()).isEqualTo(new HandleRange(100, 30_000));
         assertThat(region.tableId()).isEqualTo(tableId);
         assertThat(region.storedRows()).isEqualTo(21_000);
-        List<ColumnSchema> columns = ImportFiles.COLUMNS.stream().map(f -> new ColumnSchema(f.getName(), f.getType())).toList();
+        List<ColumnSchema> columns = ImportFixtures.COLUMNS.stream().map(f -> new ColumnSchema(f.getName(), f.getType())).toList();
         assertThat(node.node().catalog().table(tableId).columns()).isEqualTo(columns);
         long row = 0;
         for (ScanPiece piece : region.snapshot(Long.MAX_VALUE, List.of())) {
@@ -155,7 +155,7 @@ class RegionImportTest {
                 for (int column = 0; column < columns.size(); column++) {
                     values.add(ArrowValues.get(piece.data().getVector(column), piece.row(i)));
                 }
-                assertThat(values).as("row %d", row).isEqualTo(ImportFiles.row(row));
+                assertThat(values).as("row %d", row).isEqualTo(ImportFixtures.row(row));
                 row++;
             }
         }
@@ -178,7 +178,7 @@ class RegionImportTest {
         ImportRequest header = request(header(tableId, "t" + tableId, tableId * 10, 0, 100, 0));
         assertRefused(call(header, data("hello, not arrow at all".getBytes())), Status.Code.INVALID_ARGUMENT,
                 "ImportRequest 2 (arrow_ipc of 23 bytes) is not an Arrow IPC stream", "bytes of metadata");
-        byte[] good = ImportFiles.stream(ImportFiles.SCHEMA, 0, 10, 10, allocator);
+        byte[] good = ImportFixtures.stream(ImportFixtures.SCHEMA, 0, 10, 10, allocator);
         assertRefused(call(header, data(Arrays.copyOf(good, good.length - 40))), Status.Code.INVALID_ARGUMENT,
                 "is not an Arrow IPC stream", "claims a body of");
         assertRefused(call(header, data(new byte[] {-1, -1, -1, -1, 0, 0, 0, 0})), Status.Code.INVALID_ARGUMENT, "it has no schema message");
@@ -196,15 +196,15 @@ class RegionImportTest {
     void refusesWrongColumnsAndTypes() {
         long tableId = tableId();
         ImportRequest header = request(header(tableId, "t" + tableId, tableId * 10, 0, 100, 0));
-        List<org.apache.arrow.vector.types.pojo.Field> fields = new ArrayList<>(ImportFiles.SCHEMA.getFields());
-        fields.set(1, ImportFiles.field("i32", new ArrowType.Int(64, true), true));
-        assertRefused(call(header, data(ImportFiles.stream(new Schema(fields), 0, 5, 5, allocator))), Status.Code.INVALID_ARGUMENT,
+        List<org.apache.arrow.vector.types.pojo.Field> fields = new ArrayList<>(ImportFixtures.SCHEMA.getFields());
+        fields.set(1, ImportFixtures.field("i32", new ArrowType.Int(64, true), true));
+        assertRefused(call(header, data(ImportFixtures.stream(new Schema(fields), 0, 5, 5, allocator))), Status.Code.INVALID_ARGUMENT,
                 "column 'i32' is Arrow Int(64, true)", "has it as int32");
-        fields = new ArrayList<>(ImportFiles.SCHEMA.getFields());
-        fields.set(5, ImportFiles.field("name", ArrowType.Utf8.INSTANCE, true));
-        assertRefused(call(header, data(ImportFiles.stream(new Schema(fields), 0, 5, 5, allocator))), Status.Code.INVALID_ARGUMENT,
+        fields = new ArrayList<>(ImportFixtures.SCHEMA.getFields());
+        fields.set(5, ImportFixtures.field("name", ArrowType.Utf8.INSTANCE, true));
+        assertRefused(call(header, data(ImportFixtures.stream(new Schema(fields), 0, 5, 5, allocator))), Status.Code.INVALID_ARGUMENT,
                 "column 6 is 'name'", "has 's' there");
-        assertRefused(call(header, data(ImportFiles.stream(new Schema(ImportFiles.SCHEMA.getFields().subList(0, 3)), 0, 5, 5, allocator))),
+        assertRefused(call(header, data(ImportFixtures.stream(new Schema(ImportFixtures.SCHEMA.getFields().subList(0, 3)), 0, 5, 5, allocator))),
                 Status.Code.INVALID_ARGUMENT, "has 3 columns", "has 8");
         assertThat(node.node().catalog().region(tableId * 10)).isEmpty();
         assertNodeServes();
@@ -213,7 +213,7 @@ class RegionImportTest {
     @Test
     void refusesMalformedVectors() {
         long tableId = tableId();
-        Schema schema = new Schema(List.of(ImportFiles.field("s", ArrowType.Utf8.INSTANCE, true)));
+        Schema schema = new Schema(List.of(ImportFixtures.field("s", ArrowType.Utf8.INSTANCE, true)));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
             VarCharVector strings = (VarCharVector) root.getVector(0);
@@ -233,7 +233,7 @@ class RegionImportTest {
             throw new java.io.UncheckedIOException(e);
         }
         ImportHeader.Builder header = header(tableId, "t" + tableId, tableId * 10, 0, 100, 0).clearColumns()
-                .addColumns(ImportFiles.column("s", ColumnTypes.of(TypeKind.STRING)));
+                .addColumns(ImportFixtures.column("s", ColumnTypes.of(TypeKind.STRING)));
         assertRefused(call(request(header), data(out.toByteArray())), Status.Code.INVALID_ARGUMENT, "column 's' is malformed");
         assertNodeServes();
     }
@@ -262,9 +262,9 @@ class RegionImportTest {
         assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).clearColumns())), Status.Code.INVALID_ARGUMENT, "has no columns");
         assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).addColumns(Field.newBuilder().setName("x")))),
                 Status.Code.INVALID_ARGUMENT, "column 'x'", "not specified");
-        assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).addColumns(ImportFiles.column("x", DataType.newBuilder()
+        assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).addColumns(ImportFixtures.column("x", DataType.newBuilder()
                 .setKind(TypeKind.DECIMAL).setPrecision(40).build())))), Status.Code.INVALID_ARGUMENT, "decimal(40, 0) is out of range");
-        assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).addColumns(ImportFiles.COLUMNS.get(0)))),
+        assertRefused(call(request(header(tableId, "t", tableId * 10, 0, 10, 0).addColumns(ImportFixtures.COLUMNS.get(0)))),
                 Status.Code.INVALID_ARGUMENT, "two columns named 'b'");
         assertRefused(call(), Status.Code.INVALID_ARGUMENT, "ended before its header");
         assertRefused(call(ImportRequest.getDefaultInstance()), Status.Code.INVALID_ARGUMENT, "sets neither header nor arrow_ipc");
@@ -301,7 +301,7 @@ class RegionImportTest {
         assertRefused(call(request(header(SampleTables.SAMPLE_ORDERS_ID, "other", tableId * 10 + 2, 0, 10, 0))), Status.Code.ALREADY_EXISTS,
                 "table id " + SampleTables.SAMPLE_ORDERS_ID + " is taken by '" + SampleTables.SAMPLE_ORDERS + "'");
         ImportHeader.Builder otherColumns = header(tableId, name, tableId * 10 + 2, 100, 200, 100).clearColumns()
-                .addColumns(ImportFiles.column("b", ColumnTypes.of(TypeKind.INT64)));
+                .addColumns(ImportFixtures.column("b", ColumnTypes.of(TypeKind.INT64)));
         assertRefused(call(request(otherColumns)), Status.Code.ALREADY_EXISTS, "table id " + tableId + " is taken by '" + name + "'");
         assertRefused(call(request(header(tableId + 500, name, tableId * 10 + 3, 0, 10, 0))), Status.Code.ALREADY_EXISTS,
                 "table name '" + name + "' is taken by table id " + tableId);
