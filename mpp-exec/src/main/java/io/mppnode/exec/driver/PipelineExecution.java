@@ -14,10 +14,10 @@ import java.util.concurrent.RejectedExecutionException;
  * for its blocked future without holding a thread, or ends. A driver that ends is closed at
  * once, so its memory returns while the others still run.
  *
- * <p>{@link #done()} completes when every driver has finished, or exceptionally with the first
- * failure; after a failure or {@link #stop()}, no driver starts another slice, and
- * {@link #quiet()} completes once none is running, so the caller may close what the drivers
- * share. Thread-safe.
+ * <p>{@link #done()} completes when every driver has finished and been closed, or exceptionally
+ * with the first failure; after a failure or {@link #stop()}, no driver starts another slice,
+ * and {@link #quiet()} completes once none is running and every driver is closed, so the caller
+ * may close what the drivers share. Thread-safe.
  */
 public final class PipelineExecution {
     private enum State { WAITING, QUEUED, RUNNING, ENDED }
@@ -78,20 +78,14 @@ public final class PipelineExecution {
     }
 
     private void ended(Runner runner, Throwable failure) {
-        boolean all;
-        boolean allFinished;
         boolean driverFinished = failure == null && runner.driver.isFinished();
-        synchronized (this) {
-            ended++;
-            if (driverFinished) {
-                finished++;
+        if (failure != null) {
+            synchronized (this) {
+                if (firstFailure == null) {
+                    firstFailure = failure;
+                    stopping = true;
+                }
             }
-            if (failure != null && firstFailure == null) {
-                firstFailure = failure;
-                stopping = true;
-            }
-            all = ended == runners.size();
-            allFinished = finished == runners.size();
         }
         try {
             runner.driver.close();
@@ -105,6 +99,18 @@ public final class PipelineExecution {
                 }
                 failure = e;
             }
+        }
+        // Counted only once closed, so that done() and quiet() complete after every driver's
+        // close returned: the caller then frees what the drivers used (the task's allocator).
+        boolean all;
+        boolean allFinished;
+        synchronized (this) {
+            ended++;
+            if (driverFinished && failure == null) {
+                finished++;
+            }
+            all = ended == runners.size();
+            allFinished = finished == runners.size();
         }
         if (failure != null) {
             synchronized (this) {

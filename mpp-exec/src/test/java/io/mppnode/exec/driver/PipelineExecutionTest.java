@@ -91,6 +91,41 @@ class PipelineExecutionTest {
     }
 
     @Test
+    void theExecutionIsDoneOnlyAfterEveryDriverClosed() throws Exception {
+        // The first driver ends first, but its close is slow; the second ends meanwhile. What the
+        // task frees after done() (its allocator) must not be in use by the first driver's close.
+        CompletableFuture<Void> closing = new CompletableFuture<>();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        TestingSinkOperator slowToClose = new TestingSinkOperator(new OperatorContext("slow", allocator)) {
+            @Override
+            public void close() {
+                closing.complete(null);
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.close();
+            }
+        };
+        TestingSourceOperator waiting = new TestingSourceOperator(new OperatorContext("waiting", allocator), 5);
+        waiting.blockUntil(closing);
+        PipelineExecution execution = new PipelineExecution(List.of(
+                new Driver(List.of(new TestingSourceOperator(new OperatorContext("source", allocator), 5), slowToClose)),
+                new Driver(List.of(waiting, new TestingSinkOperator(new OperatorContext("sink", allocator))))),
+                workers, TimeUnit.MILLISECONDS.toNanos(1));
+        execution.start();
+        closing.get(10, TimeUnit.SECONDS);
+        Thread.sleep(200); // the second driver runs to its end meanwhile
+        assertThat(execution.done()).as("done while a driver is still closing").isNotDone();
+        assertThat(execution.quiet()).isNotDone();
+        release.countDown();
+        execution.done().get(10, TimeUnit.SECONDS);
+        execution.quiet().get(10, TimeUnit.SECONDS);
+        assertThat(slowToClose.isClosed()).isTrue();
+    }
+
+    @Test
     void stopEndsWaitingDriversAtOnceAndTheExecutionIsNotDoneNormally() throws Exception {
         CompletableFuture<Void> never = new CompletableFuture<>();
         TestingSourceOperator blocked = new TestingSourceOperator(new OperatorContext("blocked", allocator), 5);
