@@ -23,12 +23,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * All 22 TPC-H plans as distributed plans (the coordinator cuts them at the exchanges and
- * places the fragments by region) on three real nodes holding TPC-H at scale factor 0.01 in
- * two regions per table per node, against DuckDB on the same rows.
+ * places the fragments by region) on real nodes holding TPC-H in two regions per table per
+ * node, against DuckDB on the same rows: at scale factors 0.01 and 0.1, on one node and on
+ * three (the nested classes).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TpchDistributedTest {
-    private static final double SCALE_FACTOR = 0.01;
+abstract class TpchDistributedTest {
+    private final double scaleFactor;
+    private final int nodeCount;
+
+    TpchDistributedTest(double scaleFactor, int nodeCount) {
+        this.scaleFactor = scaleFactor;
+        this.nodeCount = nodeCount;
+    }
 
     private final List<TestingNode> nodes = new ArrayList<>();
     private List<String> addresses;
@@ -37,13 +44,13 @@ class TpchDistributedTest {
 
     @BeforeAll
     void setUp() throws SQLException {
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < nodeCount; i++) {
             nodes.add(TestingNode.start(Map.of("sample-tables", "false")));
         }
         addresses = nodes.stream().map(TestingNode::address).toList();
-        TpchLoad.load(nodes.getFirst().node().channels(), addresses, SCALE_FACTOR, 2, 120_000, (done, total) -> {});
+        TpchLoad.load(nodes.getFirst().node().channels(), addresses, scaleFactor, 2, 120_000, (done, total) -> {});
         duckdb = DriverManager.getConnection("jdbc:duckdb:");
-        TestingTpch.loadDuckDb(duckdb, SCALE_FACTOR);
+        TestingTpch.loadDuckDb(duckdb, scaleFactor);
         results = new RootAllocator();
     }
 
@@ -65,7 +72,8 @@ class TpchDistributedTest {
     @MethodSource("queries")
     void agreesWithDuckDb(int query) throws SQLException {
         QueryResult result = nodes.getFirst().node().newCoordinator(results)
-                .execute(QuerySpec.of(TpchQueries.plan(query), addresses).withReportExecutionSummary(true));
+                .execute(QuerySpec.of(TpchQueries.plan(query), addresses).withReportExecutionSummary(true)
+                        .withTimeout(java.time.Duration.ofMinutes(5)));
         TestingTpch.Expected expected = TestingTpch.expected(duckdb, query);
         assertThat(expected.rows()).as("Q%d has rows to compare", query).isNotEmpty();
         TestingTpch.assertSameResult(query, result, expected);
