@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -38,5 +40,13 @@ class TpchPlanFilesTest {
                 .as("%s differs from TpchQueries.plan(%d); regenerate: run TpchPlanFilesTest with -Dtpch.writePlans=true", file, query)
                 .isEqualTo(json);
         assertThat(PlanJson.fromJson(json)).as("the JSON reads back as the same plan").isEqualTo(TpchQueries.plan(query));
+    }
+
+    @Test
+    void theMainWritesEveryPlan(@TempDir Path directory) throws IOException {
+        TpchPlanFiles.main(new String[] {directory.toString()});
+        for (int query = 1; query <= TpchQueries.COUNT; query++) {
+            assertThat(directory.resolve(TpchPlanFiles.fileName(query))).hasContent(TpchPlanFiles.json(query));
+        }
     }
 }
