@@ -100,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private void load(PrintStream out, CoordinatorServer coordinator, List<String> nodes) {
         long started = System.nanoTime();
-        ProgressBar bar = new ProgressBar("loading TPC-H sf " + scaleFactor, 1, out, System.console() != null);
+        ProgressBar bar = new ProgressBar("loading TPC-H sf " + scaleFactor, 1, out, ProgressBar.isTerminal());
         long rows = TpchLoad.load(coordinator.channels(), nodes, scaleFactor, 2, TimeUnit.HOURS.toMillis(2), (done, total) -> {
             bar.total(total);
             bar.update(done);
