@@ -119,7 +119,7 @@ public final class TableScanOperator implements Operator {
         }
         ScanPiece current = pieces.get(piece);
         int rows = Math.min(batchRows, current.rowCount() - offset);
-        VectorSchemaRoot batch = current.isContiguous() && !Boolean.getBoolean("mpp.scan.copy") ? share(current, rows) : copy(current, rows);
+        VectorSchemaRoot batch = current.isContiguous() ? share(current, rows) : copy(current, rows);
         offset += rows;
         finished = !hasRowsAfter(piece);
         return batch;
