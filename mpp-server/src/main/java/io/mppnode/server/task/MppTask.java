@@ -263,6 +263,10 @@ final class MppTask {
             log.error("{}: memory was not released: {}", id, e.getMessage());
             leak = new MppException(ErrorCode.INTERNAL_ERROR, "memory was not released by " + id + ": " + e.getMessage(), e);
         }
+        // The ended task stays referenced for a while (MppTaskManager's check that its receivers
+        // connected is scheduled for the task timeout): let its drivers, operators and their heap
+        // structures go now.
+        execution = null;
         TaskState finalState = leak != null && state == TaskState.FINISHED ? TaskState.FAILED : state;
         MppException finalError = error != null ? error : leak;
         completion.complete(new TaskOutcome(finalState, Optional.ofNullable(finalError),
