@@ -1,6 +1,7 @@
 package io.mppnode.exec.driver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
@@ -15,6 +16,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -138,5 +142,57 @@ class PipelineExecutionTest {
         execution.quiet().get(10, TimeUnit.SECONDS);
         assertThat(execution.done()).isCompletedExceptionally();
         assertThat(blocked.isClosed()).isTrue();
+    }
+
+    /**
+     * The task closes its allocator when the execution is done (or quiet), so by then every
+     * driver must be closed, also one that ended first but is still closing on another thread
+     * when the last one ends. (Counting a driver as ended before closing it let done() complete
+     * while another driver still held memory: a flaky "Memory was leaked" of TPC-H tasks.)
+     */
+    @Test
+    void doneAndQuietWaitUntilEveryDriverIsClosedAlsoOneStillClosingOnAnotherThread() throws Exception {
+        CompletableFuture<Void> closing = new CompletableFuture<>();
+        CompletableFuture<Void> mayClose = new CompletableFuture<>();
+        OperatorContext slowContext = new OperatorContext("slow-sink", allocator);
+        ArrowBuf held = slowContext.allocator().buffer(4096);
+        TestingSinkOperator slowSink = new TestingSinkOperator(slowContext) {
+            @Override
+            public void close() {
+                closing.complete(null);
+                try {
+                    mayClose.get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    held.close();
+                    super.close();
+                }
+            }
+        };
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        TestingSourceOperator late = new TestingSourceOperator(new OperatorContext("late", allocator), 5);
+        late.blockUntil(go);
+        List<Driver> drivers = List.of(
+                new Driver(List.of(new TestingSourceOperator(new OperatorContext("source", allocator), 5), slowSink)),
+                new Driver(List.of(late, new TestingSinkOperator(new OperatorContext("sink", allocator)))));
+        PipelineExecution execution = new PipelineExecution(drivers, workers, TimeUnit.MILLISECONDS.toNanos(1));
+        AtomicLong memoryWhenDone = new AtomicLong(-1);
+        AtomicLong memoryWhenQuiet = new AtomicLong(-1);
+        execution.done().whenComplete((ignored, error) -> memoryWhenDone.set(allocator.getAllocatedMemory()));
+        execution.quiet().whenComplete((ignored, error) -> memoryWhenQuiet.set(allocator.getAllocatedMemory()));
+        execution.start();
+
+        closing.get(10, TimeUnit.SECONDS); // the first driver finished and is closing on one worker
+        go.complete(null); // the other finishes on the other worker, ending last
+        assertThatThrownBy(() -> execution.done().get(1, TimeUnit.SECONDS))
+                .as("done while a driver is still closing").isInstanceOf(TimeoutException.class);
+        assertThat(execution.quiet()).isNotDone();
+
+        mayClose.complete(null);
+        execution.done().get(10, TimeUnit.SECONDS);
+        execution.quiet().get(10, TimeUnit.SECONDS);
+        assertThat(memoryWhenDone.get()).as("memory held when done").isZero();
+        assertThat(memoryWhenQuiet.get()).as("memory held when quiet").isZero();
     }
 }
