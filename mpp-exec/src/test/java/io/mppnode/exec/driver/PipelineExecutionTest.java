@@ -120,7 +120,9 @@ class PipelineExecutionTest {
                 workers, TimeUnit.MILLISECONDS.toNanos(1));
         execution.start();
         closing.get(10, TimeUnit.SECONDS);
-        Thread.sleep(200); // the second driver runs to its end meanwhile
+        // A negative condition (done() must not complete) can only be watched for a while: the
+        // second driver runs to its end and is counted meanwhile.
+        Thread.sleep(200);
         assertThat(execution.done()).as("done while a driver is still closing").isNotDone();
         assertThat(execution.quiet()).isNotDone();
         release.countDown();

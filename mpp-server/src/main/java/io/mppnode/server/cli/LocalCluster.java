@@ -116,7 +116,7 @@ public final class LocalCluster implements AutoCloseable {
                 throw new IOException("a node exited with code " + process.exitValue() + " before serving; its log:\n"
                         + Files.readString(dataDir.resolve("node.log")));
             }
-            Thread.sleep(50);
+            Thread.sleep(50); // the node process announces itself only through the file: poll it, bounded by the deadline
         }
         throw new IOException("a node did not start serving within " + START_SECONDS + " s; see " + dataDir.resolve("node.log"));
     }

@@ -110,7 +110,6 @@ class QueryCommandTest {
         try {
             awaitTrue("the query's tasks run on both nodes",
                     () -> nodes.stream().allMatch(node -> node.node().tasks().taskCount() > 0));
-            Thread.sleep(300);
             Process interrupt = new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start();
             assertThat(interrupt.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("mpp query exits after Ctrl-C").isTrue();

@@ -52,7 +52,6 @@ class NodeFailureTest {
             CompletableFuture<QueryResult> query = CompletableFuture.supplyAsync(() ->
                     coordinator.execute(QuerySpec.of(slow, all).withTimeout(Duration.ofSeconds(60))));
             awaitTrue("the query's tasks run", () -> first.node().tasks().taskCount() > 0 && second.node().tasks().taskCount() > 0);
-            Thread.sleep(500);
             long killed = System.nanoTime();
             doomed.kill(0);
 
