@@ -84,7 +84,8 @@ public final class LocalCluster implements AutoCloseable {
         return cleanStop;
     }
 
-    private static Process startNode(Path dataDir, List<String> nodeFlags) throws IOException {
+    /** {@code mpp} in a new JVM: this JVM's java, flags (agents aside) and class path; add the subcommand and its flags. */
+    public static List<String> mppCommand() {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
         command.add(java);
@@ -94,6 +95,11 @@ public final class LocalCluster implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());
+        return command;
+    }
+
+    private static Process startNode(Path dataDir, List<String> nodeFlags) throws IOException {
+        List<String> command = mppCommand();
         command.add("node");
         command.add("--listen-address=127.0.0.1:0");
         command.add("--metrics-address=");

@@ -51,19 +51,15 @@ public final class FragmentPlanner {
             throw new MppException(ErrorCode.INVALID_PLAN, "the root of a distributed plan must be an ExchangeSender, found "
                     + (plan.hasRoot() ? PlanValidator.kindName(plan.getRoot()) + " '" + plan.getRoot().getExecutorId() + "'" : "nothing"));
         }
-        return cut(plan.getRoot(), plan);
+        return cutFragment(plan.getRoot()).fragment();
     }
 
     private record Cut(Fragment fragment, List<ColumnSchema> output, ExchangeType type) {}
 
-    private Fragment cut(Executor senderRoot, Plan plan) {
-        return cutFragment(senderRoot, plan).fragment();
-    }
-
-    private Cut cutFragment(Executor sender, Plan plan) {
+    private Cut cutFragment(Executor sender) {
         List<Cut> children = new ArrayList<>();
         Set<Long> scans = new LinkedHashSet<>();
-        Executor root = rewrite(sender, children, scans, plan);
+        Executor root = rewrite(sender, children, scans);
         List<ColumnSchema> output;
         try {
             output = validator.validate(Plan.newBuilder().setRoot(withPlaceholderPeers(root)).build(), Long.MAX_VALUE);
@@ -108,7 +104,7 @@ public final class FragmentPlanner {
     }
 
     /** The executor with receivers cut from their child fragments (added to {@code children} in depth-first order). */
-    private Executor rewrite(Executor executor, List<Cut> children, Set<Long> scans, Plan plan) {
+    private Executor rewrite(Executor executor, List<Cut> children, Set<Long> scans) {
         if (executor.hasTableScan()) {
             cluster.table(executor.getTableScan().getTableId());
             scans.add(executor.getTableScan().getTableId());
@@ -119,7 +115,7 @@ public final class FragmentPlanner {
                 throw new MppException(ErrorCode.INVALID_PLAN, "ExchangeReceiver '" + executor.getExecutorId()
                         + "' must have exactly one child, the ExchangeSender of the fragment it receives from");
             }
-            Cut child = cutFragment(executor.getChildren(0), plan);
+            Cut child = cutFragment(executor.getChildren(0));
             children.add(child);
             builder.clearChildren();
             if (executor.getExchangeReceiver().getSchemaCount() == 0) {
@@ -131,7 +127,7 @@ public final class FragmentPlanner {
         }
         builder.clearChildren();
         for (Executor child : executor.getChildrenList()) {
-            builder.addChildren(rewrite(child, children, scans, plan));
+            builder.addChildren(rewrite(child, children, scans));
         }
         return builder.build();
     }

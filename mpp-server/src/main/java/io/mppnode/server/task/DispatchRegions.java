@@ -15,6 +15,7 @@ import io.mppnode.proto.Metapb;
 import io.mppnode.proto.Mpp.DispatchTaskRequest;
 import io.mppnode.proto.plan.Executor;
 import io.mppnode.proto.plan.Plan;
+import io.mppnode.server.admin.AdminService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -82,15 +83,10 @@ public record DispatchRegions(Map<Long, List<RegionRead>> reads, List<Metapb.Reg
 
     /** The region as this node knows it (its epoch and keys), or as the request named it when the node lacks it. */
     private static Metapb.Region retryRegion(RegionInfo info, Region region, long tableId) {
-        Metapb.Region.Builder builder = Metapb.Region.newBuilder().setId(info.getRegionId());
         if (region != null && region.tableId() == tableId) {
-            builder.setRegionEpoch(Metapb.RegionEpoch.newBuilder().setConfVer(region.epoch().confVer()).setVersion(region.epoch().version()))
-                    .setStartKey(com.google.protobuf.ByteString.copyFrom(region.startKey()))
-                    .setEndKey(com.google.protobuf.ByteString.copyFrom(region.endKey()));
-        } else {
-            builder.setRegionEpoch(info.getRegionEpoch());
+            return AdminService.metaOf(region);
         }
-        return builder.build();
+        return Metapb.Region.newBuilder().setId(info.getRegionId()).setRegionEpoch(info.getRegionEpoch()).build();
     }
 
     private static void collectScans(Executor executor, Set<Long> tables) {

@@ -8,7 +8,6 @@ import io.mppnode.server.admin.TpchLoad;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,12 +98,8 @@ class QueryCommandTest {
     @Test
     void ctrlCCancelsTheQueryOnEveryNode(@TempDir Path dir) throws Exception {
         Path plan = resource(dir, "slow-join.json");
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(argument -> !argument.startsWith("-agentlib") && !argument.startsWith("-javaagent")).toList());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "query", "--plan", plan.toString(), "--nodes", String.join(",", addresses), "--timeout", "10m"));
+        List<String> command = LocalCluster.mppCommand();
+        command.addAll(List.of("query", "--plan", plan.toString(), "--nodes", String.join(",", addresses), "--timeout", "10m"));
         Path output = dir.resolve("query.out");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         try {

@@ -80,7 +80,7 @@ class DistributedQueryTest {
             assertThat(regions).hasSize(2);
         }
         assertThat(nodes.stream().mapToLong(node -> node.node().catalog().table(TpchTable.LINEITEM.id()).storedRows()).sum())
-                .isEqualTo(expected.stream().mapToLong(row -> (Long) row.get(2)).sum() + rowsShippedAfterTheCutoff());
+                .isEqualTo(expected.stream().mapToLong(row -> (Long) row.get(2)).sum() + rowsShippedAfterTheCutoff);
     }
 
     @Test
@@ -165,11 +165,8 @@ class DistributedQueryTest {
         }
     }
 
-    private long cutoffRowsAfter;
-
-    private long rowsShippedAfterTheCutoff() {
-        return cutoffRowsAfter;
-    }
+    /** Lines shipped after the plan's cutoff, which its summary leaves out (set with {@link #expectedSummary}). */
+    private long rowsShippedAfterTheCutoff;
 
     /** The summary computed from the generator's rows directly: flag, status, count, sum of quantity. */
     private List<List<Object>> expectedSummary() {
@@ -195,7 +192,7 @@ class DistributedQueryTest {
                 }
             }
         });
-        cutoffRowsAfter = after[0];
+        rowsShippedAfterTheCutoff = after[0];
         List<List<Object>> rows = new ArrayList<>();
         groups.forEach((key, count) -> rows.add(List.of(key.split("\\|")[0], key.split("\\|")[1], count[0], sums.get(key))));
         return rows;
