@@ -26,10 +26,14 @@ public enum ErrorCode {
     REGION_NOT_FOUND(1015, Kind.USER),
     /** Data that cannot be loaded: a file that is not Arrow IPC, a column of a type the node does not store. */
     INVALID_DATA(1016, Kind.USER),
+    /** A read at a start_ts below the safe point: the versions it needs were compacted away. */
+    SNAPSHOT_TOO_OLD(1017, Kind.USER),
 
     MEMORY_LIMIT_EXCEEDED(2001, Kind.INSUFFICIENT_RESOURCES),
     NODE_SHUTTING_DOWN(2002, Kind.INSUFFICIENT_RESOURCES),
     TIMEOUT(2003, Kind.INSUFFICIENT_RESOURCES),
+    /** A read at a start_ts the binlog replica has not applied up to yet, after waiting for it. */
+    REPLICA_BEHIND(2004, Kind.INSUFFICIENT_RESOURCES),
 
     REMOTE_TASK_FAILED(3001, Kind.EXTERNAL),
     CONNECTION_FAILED(3002, Kind.EXTERNAL),
