@@ -17,6 +17,15 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.server.admin.AdminService;
+import io.mppnode.server.binlog.BinlogIngest;
+import io.mppnode.server.binlog.BinlogReplica;
+import io.mppnode.server.binlog.PumpService;
+import io.mppnode.server.binlog.ReplicaMaintenance;
+import io.mppnode.server.binlog.ReplicaReadGate;
+import io.mppnode.server.binlog.log.FsyncPolicy;
+import io.mppnode.server.binlog.log.LogOptions;
+import io.mppnode.server.binlog.log.SegmentedLog;
+import io.mppnode.server.config.BinlogSettings;
 import io.mppnode.server.config.ConfigException;
 import io.mppnode.server.config.NodeConfig;
 import io.mppnode.server.coordinator.Coordinator;
@@ -72,6 +81,10 @@ public final class MppNode implements AutoCloseable {
     private final TikvService service;
     private final ExecutorService loaders;
     private final AdminService admin;
+    private final BinlogReplica replica;
+    private final ExecutorService binlogReaders;
+    private SegmentedLog binlog;
+    private BinlogIngest ingest;
     private Server server;
     private MetricsHttpServer metricsServer;
     private volatile String address;
@@ -85,9 +98,11 @@ public final class MppNode implements AutoCloseable {
         this.workers = Executors.newFixedThreadPool(config.workerThreads(), threads("mpp-worker-"));
         this.rpcExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("mpp-rpc-"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("mpp-timer-"));
+        this.replica = new BinlogReplica(catalog, rootAllocator, meters);
+        this.binlogReaders = Executors.newFixedThreadPool(2, threads("mpp-binlog-pull-"));
         this.tasks = new MppTaskManager(config, rootAllocator, catalog, workers, timer,
                 new GrpcTaskStatusReporter(channels, STOP_DEADLINE), meters, () -> address,
-                new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters));
+                new GrpcExchangeConnector(channels::channel), new ExchangeMetrics(meters), new ReplicaReadGate(replica, timer));
         this.service = new TikvService(tasks, coordinators, new OutboundPacketMarshaller(wireAllocator));
         this.loaders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), threads("mpp-load-"));
         this.admin = new AdminService(catalog, rootAllocator, loaders);
@@ -120,12 +135,15 @@ public final class MppNode implements AutoCloseable {
         if (config.sampleTables()) {
             SampleTables.load(catalog, rootAllocator);
         }
+        startBinlog();
         String listen = config.listenAddress();
         server = ExchangeTransport.configureServer(NettyServerBuilder.forAddress(new InetSocketAddress(NodeConfig.host(listen), NodeConfig.port(listen))))
                 .executor(rpcExecutor)
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .addService(ServerInterceptors.intercept(service.definition(), new RpcMetricsInterceptor(meters)))
                 .addService(ServerInterceptors.intercept(admin, new RpcMetricsInterceptor(meters)))
+                .addService(ServerInterceptors.intercept(new PumpService(config.binlog().clusterId(), ingest, binlogReaders),
+                        new RpcMetricsInterceptor(meters)))
                 .build()
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
@@ -139,6 +157,29 @@ public final class MppNode implements AutoCloseable {
                 metricsServer == null ? "off" : "http://" + NodeConfig.host(config.metricsAddress()) + ":" + metricsServer.port() + "/metrics",
                 config.dataDir().toAbsolutePath(), config.workerThreads(), config.memoryLimitBytes(),
                 catalog.tables().isEmpty() ? "none" : catalog.tables().stream().map(t -> t.name() + " (id " + t.id() + ")").toList());
+    }
+
+    /** Opens the binlog (cutting a torn tail), rebuilds the replica from it, and schedules compaction and retention. */
+    private void startBinlog() throws IOException {
+        BinlogSettings settings = config.binlog();
+        binlog = SegmentedLog.open(settings.dir(), LogOptions.defaults()
+                .withSegmentSizeBytes(settings.segmentSizeBytes())
+                .withFsyncPolicy(settings.fsync() ? FsyncPolicy.ALWAYS : FsyncPolicy.NONE)
+                .withRetentionMaxAge(settings.retentionAge())
+                .withRetentionMaxBytes(settings.retentionBytes()), meters);
+        ingest = new BinlogIngest(binlog, replica);
+        long started = System.nanoTime();
+        long replayed = ingest.replay(binlog.start(), false);
+        log.info("binlog at {}: {} entities replayed in {} ms, resolved ts {}", settings.dir().toAbsolutePath(), replayed,
+                (System.nanoTime() - started) / 1_000_000, replica.resolvedTs());
+        ReplicaMaintenance maintenance = new ReplicaMaintenance(catalog, replica, binlog, settings.gcLifeTime());
+        long every = settings.compactionInterval().toMillis();
+        timer.scheduleWithFixedDelay(() -> loaders.execute(maintenance::runQuietly), every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** The binlog write path (for tests and tools in this process). */
+    public BinlogIngest binlog() {
+        return ingest;
     }
 
     /** The file in the data directory that holds the node's address once it serves (for scripts and {@code mpp demo}). */
@@ -269,6 +310,18 @@ public final class MppNode implements AutoCloseable {
         }
         workers.shutdownNow();
         rpcExecutor.shutdownNow();
+        binlogReaders.shutdownNow();
+        if (ingest != null) {
+            ingest.close();
+        }
+        if (binlog != null) {
+            try {
+                binlog.close();
+            } catch (IOException | RuntimeException e) {
+                log.error("closing the binlog: {}", e.getMessage());
+            }
+        }
+        replica.close();
         catalog.close();
         try {
             // After the server terminated: the transport released every packet it held.

@@ -23,9 +23,27 @@ public final class TestingNode implements AutoCloseable {
     private final MppNode node;
     private final Path dataDir;
 
-    private TestingNode(MppNode node, Path dataDir) {
+    private final Map<String, String> properties;
+
+    private TestingNode(MppNode node, Path dataDir, Map<String, String> properties) {
         this.node = node;
         this.dataDir = dataDir;
+        this.properties = properties;
+    }
+
+    /**
+     * Stops the node (checking, as {@link #close()} does, that it released everything) and
+     * starts a new one on the same data directory and properties (another port).
+     */
+    public static TestingNode restart(TestingNode previous) {
+        previous.node.close();
+        assertThat(previous.node.tasks().taskCount()).as("tasks left in the registry").isZero();
+        assertThat(previous.node.allocator().getAllocatedMemory()).as("Arrow memory not released").isZero();
+        try {
+            return new TestingNode(MppNode.start(NodeConfig.load(previous.properties)), previous.dataDir, previous.properties);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static TestingNode start() {
@@ -43,7 +61,7 @@ public final class TestingNode implements AutoCloseable {
             properties.put("sample-tables", "true");
             properties.put("worker-threads", "2");
             properties.putAll(overrides);
-            return new TestingNode(MppNode.start(NodeConfig.load(properties)), dataDir);
+            return new TestingNode(MppNode.start(NodeConfig.load(properties)), dataDir, properties);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

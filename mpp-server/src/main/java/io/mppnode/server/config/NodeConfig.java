@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  * @param cancelledGatherCacheSize how many cancelled gathers (and finished tasks) are remembered
  * @param cancelledGatherTtl how long they are remembered
  * @param sampleTables load the built-in sample tables at start
+ * @param binlog the binlog (Pump service) and the replica it feeds
  */
 public record NodeConfig(
         String listenAddress,
@@ -54,7 +55,8 @@ public record NodeConfig(
         long tunnelBufferBytes,
         int cancelledGatherCacheSize,
         Duration cancelledGatherTtl,
-        boolean sampleTables) {
+        boolean sampleTables,
+        BinlogSettings binlog) {
 
     /** Every property: its name, default, and description, in the order the help lists them. */
     public static final SequencedMap<String, String[]> PROPERTIES = properties();
@@ -75,6 +77,14 @@ public record NodeConfig(
         properties.put("cancelled-gather-cache-size", new String[] {"100000", "how many cancelled gathers and finished tasks are remembered"});
         properties.put("cancelled-gather-ttl", new String[] {"10m", "how long cancelled gathers and finished tasks are remembered"});
         properties.put("sample-tables", new String[] {"false", "load the built-in sample tables at start"});
+        properties.put("cluster-id", new String[] {"1", "the clusterID every WriteBinlog and PullBinlogs request must carry"});
+        properties.put("binlog-dir", new String[] {"", "directory of the binlog segment files; empty means <data-dir>/binlog"});
+        properties.put("binlog-segment-size", new String[] {"64MiB", "a binlog segment file rolls to the next one at this size"});
+        properties.put("binlog-fsync", new String[] {"always", "always: WriteBinlog answers after an fsync (group commit); none: after the write only (a crash can lose acknowledged entities)"});
+        properties.put("binlog-retention-age", new String[] {"168h", "segments older than this are freed (0s keeps them)"});
+        properties.put("binlog-retention-size", new String[] {"0", "oldest segments are freed while the binlog is larger (0: no bound)"});
+        properties.put("gc-life-time", new String[] {"10m", "versions older than this (behind the resolved ts) are compacted away; reads below it fail"});
+        properties.put("compaction-interval", new String[] {"1m", "how often the replica compacts versions and checkpoints its tables"});
         return java.util.Collections.unmodifiableSequencedMap(properties);
     }
 
@@ -86,6 +96,7 @@ public record NodeConfig(
         requireNonNull(metricsAddress, "metricsAddress is null");
         requireNonNull(shutdownTimeout, "shutdownTimeout is null");
         requireNonNull(cancelledGatherTtl, "cancelledGatherTtl is null");
+        requireNonNull(binlog, "binlog is null");
         checkAddress("listen-address", listenAddress);
         if (!advertisedAddress.isEmpty()) {
             checkAddress("advertised-address", advertisedAddress);
@@ -148,7 +159,16 @@ public record NodeConfig(
                 parse("tunnel-buffer-size", get, NodeConfig::parseBytes),
                 parse("cancelled-gather-cache-size", get, Integer::parseInt),
                 parse("cancelled-gather-ttl", get, NodeConfig::parseDuration),
-                parse("sample-tables", get, NodeConfig::parseBoolean));
+                parse("sample-tables", get, NodeConfig::parseBoolean),
+                new BinlogSettings(
+                        parse("cluster-id", get, Long::parseUnsignedLong),
+                        get.apply("binlog-dir").isEmpty() ? Path.of(get.apply("data-dir"), "binlog") : Path.of(get.apply("binlog-dir")),
+                        parse("binlog-segment-size", get, NodeConfig::parseBytes),
+                        parse("binlog-fsync", get, BinlogSettings::parseFsync),
+                        parse("binlog-retention-age", get, NodeConfig::parseDuration),
+                        parse("binlog-retention-size", get, NodeConfig::parseBytes),
+                        parse("gc-life-time", get, NodeConfig::parseDuration),
+                        parse("compaction-interval", get, NodeConfig::parseDuration)));
     }
 
     /** A copy with one property changed, checked like any other value. */
@@ -175,6 +195,15 @@ public record NodeConfig(
         values.put("cancelled-gather-cache-size", String.valueOf(cancelledGatherCacheSize));
         values.put("cancelled-gather-ttl", cancelledGatherTtl.toMillis() + "ms");
         values.put("sample-tables", String.valueOf(sampleTables));
+        values.put("cluster-id", Long.toUnsignedString(binlog.clusterId()));
+        // Empty while it is the default, so that a changed data-dir moves it along.
+        values.put("binlog-dir", binlog.dir().equals(dataDir.resolve("binlog")) ? "" : binlog.dir().toString());
+        values.put("binlog-segment-size", String.valueOf(binlog.segmentSizeBytes()));
+        values.put("binlog-fsync", binlog.fsync() ? "always" : "none");
+        values.put("binlog-retention-age", binlog.retentionAge().toMillis() + "ms");
+        values.put("binlog-retention-size", String.valueOf(binlog.retentionBytes()));
+        values.put("gc-life-time", binlog.gcLifeTime().toMillis() + "ms");
+        values.put("compaction-interval", binlog.compactionInterval().toMillis() + "ms");
         return values;
     }
 

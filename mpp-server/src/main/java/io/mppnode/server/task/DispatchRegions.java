@@ -89,6 +89,13 @@ public record DispatchRegions(Map<Long, List<RegionRead>> reads, List<Metapb.Reg
         return Metapb.Region.newBuilder().setId(info.getRegionId()).setRegionEpoch(info.getRegionEpoch()).build();
     }
 
+    /** The ids of the tables the plan scans. */
+    static Set<Long> scannedTables(Plan plan) {
+        Set<Long> tables = new java.util.HashSet<>();
+        collectScans(plan.getRoot(), tables);
+        return tables;
+    }
+
     private static void collectScans(Executor executor, Set<Long> tables) {
         if (executor.hasTableScan()) {
             tables.add(executor.getTableScan().getTableId());

@@ -91,6 +91,7 @@ public final class MppTaskManager {
     private final ExchangeConnector remoteConnector;
     private final ExchangeMetrics exchangeMetrics;
     private final ExchangeConnector connector = new NodeConnector();
+    private final ReadGate readGate;
 
     /**
      * @param selfAddress this node's advertised address, known once its server listens: a
@@ -99,7 +100,8 @@ public final class MppTaskManager {
      */
     public MppTaskManager(NodeConfig config, BufferAllocator rootAllocator, Catalog catalog, Executor workers,
             ScheduledExecutorService timer, TaskStatusReporter reporter, MeterRegistry meters, Supplier<String> selfAddress,
-            ExchangeConnector remoteConnector, ExchangeMetrics exchangeMetrics) {
+            ExchangeConnector remoteConnector, ExchangeMetrics exchangeMetrics, ReadGate readGate) {
+        this.readGate = requireNonNull(readGate, "readGate is null");
         this.selfAddress = requireNonNull(selfAddress, "selfAddress is null");
         this.remoteConnector = requireNonNull(remoteConnector, "remoteConnector is null");
         this.exchangeMetrics = requireNonNull(exchangeMetrics, "exchangeMetrics is null");
@@ -208,7 +210,19 @@ public final class MppTaskManager {
             }
         }
         timer.schedule(() -> checkReceiversConnected(task, timeout), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        task.start();
+        CompletableFuture<Void> readable = readGate.await(DispatchRegions.scannedTables(plan), meta.getStartTs(), timeout);
+        if (readable.isDone() && !readable.isCompletedExceptionally()) {
+            task.start();
+            return;
+        }
+        readable.whenComplete((ignored, error) -> {
+            if (error == null) {
+                task.start();
+            } else {
+                task.abort(MppException.wrap(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error), TaskState.FAILED);
+            }
+        });
     }
 
     private MppTask createTask(TaskId id, TaskMeta meta, Plan plan, BufferAllocator queryAllocator, Map<Long, List<RegionRead>> regions) {
