@@ -159,8 +159,10 @@ class SegmentedLogTest {
         try (SegmentedLog log = open(directory, LogOptions.defaults().withChannels(channels), meters)) {
             List<LogPosition> completed = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch forcing = channels.holdNextForce();
+            // Each append's recording stage is awaited, not the append: its other dependents may run first.
+            List<CompletableFuture<Void>> recorded = Collections.synchronizedList(new ArrayList<>());
             CompletableFuture<LogPosition> first = log.append(0, 0, payload(0));
-            first.thenAccept(completed::add);
+            recorded.add(first.thenAccept(completed::add));
             assertThat(forcing.await(30, TimeUnit.SECONDS)).as("the writer forces the first append").isTrue();
 
             // While the writer waits in that force, 4 threads queue 100 more appends.
@@ -171,7 +173,7 @@ class SegmentedLogTest {
                 threads.add(Thread.ofPlatform().start(() -> {
                     for (int i = 0; i < 25; i++) {
                         CompletableFuture<LogPosition> future = log.append(thread, i, payload(thread * 25 + i + 1));
-                        future.thenAccept(completed::add);
+                        recorded.add(future.thenAccept(completed::add));
                         futures.add(future);
                     }
                 }));
@@ -183,8 +185,7 @@ class SegmentedLogTest {
             assertThat(futures).hasSize(100).noneMatch(CompletableFuture::isDone);
             channels.release();
 
-            await(CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)));
-            await(first);
+            await(CompletableFuture.allOf(recorded.toArray(CompletableFuture[]::new)));
             assertThat(completed).as("completion order is log order").hasSize(101).isSorted().doesNotHaveDuplicates();
             assertThat(meters.get("mpp.binlog.fsync").timer().count()).as("one force for the first, one for the other 100")
                     .isEqualTo(2);
