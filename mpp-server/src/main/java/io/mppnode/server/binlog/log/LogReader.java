@@ -154,7 +154,9 @@ public final class LogReader implements AutoCloseable {
         long suffix = segment.suffix() + 1;
         Segment next = segments.get(suffix);
         if (next == null) {
-            throw new IOException(freed(new LogPosition(suffix, 0), segments.first()) + " while this reader was behind it");
+            throw new IOException("cannot read on from " + segment + ": the next segment " + Segment.fileName(suffix)
+                    + " was freed by retention while this reader was behind it; the oldest retained is "
+                    + new LogPosition(segments.first().suffix(), 0));
         }
         segment = next;
         offset = 0;
@@ -165,7 +167,8 @@ public final class LogReader implements AutoCloseable {
             try {
                 channel = channels.open(segment.path(), StandardOpenOption.READ);
             } catch (NoSuchFileException e) {
-                throw new IOException(freed(new LogPosition(segment.suffix(), offset), segments.first()), e);
+                throw new IOException("cannot read " + segment + ": it was freed by retention while this reader was"
+                        + " behind it; the oldest retained is " + new LogPosition(segments.first().suffix(), 0), e);
             }
             file = new SegmentFileReader(segment, channel, buffer);
         }
