@@ -267,7 +267,7 @@ public final class SegmentedLog implements AutoCloseable {
      * futures and closes the files. Readers already made keep working on their open segment.
      */
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         if (closed) {
             return;
         }
