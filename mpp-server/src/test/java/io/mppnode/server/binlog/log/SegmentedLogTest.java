@@ -164,6 +164,8 @@ class SegmentedLogTest {
             CompletableFuture<LogPosition> first = log.append(0, 0, payload(0));
             recorded.add(first.thenAccept(completed::add));
             assertThat(forcing.await(30, TimeUnit.SECONDS)).as("the writer forces the first append").isTrue();
+            assertThat(log.end()).as("written but not yet durable").isEqualTo(new LogPosition(0, 0));
+            assertThat(readAll(log, log.start())).isEmpty();
 
             // While the writer waits in that force, 4 threads queue 100 more appends.
             List<CompletableFuture<LogPosition>> futures = Collections.synchronizedList(new ArrayList<>());
