@@ -151,6 +151,13 @@ public final class Region implements AutoCloseable {
         return slots.size();
     }
 
+    /** The chunks whose memory is not freed yet: the stored ones and those replaced or dropped that scans still read. */
+    int unfreedChunks() {
+        synchronized (memoryLock) {
+            return unfreed.size();
+        }
+    }
+
     /**
      * Writes rows at {@code commitTs}: one handle per row, each inside the region's range, each
      * at most once (a transaction reduced to its final effect per handle). A row of a handle that
