@@ -3,9 +3,9 @@ package io.mppnode.exec.operator;
 import static java.util.Objects.requireNonNull;
 
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.HandleRange;
 import io.mppnode.exec.storage.Region;
 import io.mppnode.exec.storage.ScanPiece;
+import io.mppnode.exec.storage.Snapshot;
 import io.mppnode.exec.storage.Table;
 import io.mppnode.exec.storage.TableInfo;
 import io.mppnode.exec.storage.Tables;
@@ -22,7 +22,13 @@ import org.apache.arrow.vector.util.TransferPair;
  * at most {@code batchRows} rows. A contiguous run of a chunk's rows is handed out without
  * copying: the batch's buffers share the stored memory (stored chunks are immutable), and the
  * operator's allocator accounts for them while the batch lives. Selected rows of a chunk (a
- * snapshot that hides some versions, or key ranges inside a chunk) are copied.
+ * snapshot that hides some versions, or key ranges inside a chunk) are copied. A column added
+ * to the table after a chunk was written reads as NULLs, allocated in the operator's allocator.
+ *
+ * <p>The operator owns its {@link Snapshot}: it keeps the chunks it reads alive (a compaction or
+ * a dropped table frees them only after) and gives them back once it has handed out its last
+ * batch, on {@link #finish()}, or on {@link #close()}. Batches already handed out hold their own
+ * references to shared buffers.
  */
 public final class TableScanOperator implements Operator {
     private final OperatorContext context;
@@ -30,31 +36,54 @@ public final class TableScanOperator implements Operator {
     private final int[] columnIndexes;
     private final Schema schema;
     private final int batchRows;
+    private final Snapshot snapshot;
     private final List<ScanPiece> pieces;
     private int piece;
     private int offset;
     private boolean finished;
 
-    /** Reads the given pieces of a table's snapshot. */
-    public TableScanOperator(OperatorContext context, TableInfo table, List<String> columns, List<ScanPiece> pieces, int batchRows) {
-        this.context = requireNonNull(context, "context is null");
-        this.columns = List.copyOf(columns);
-        if (batchRows <= 0) {
-            throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
-        }
-        this.batchRows = batchRows;
-        this.pieces = List.copyOf(pieces);
-        this.columnIndexes = new int[this.columns.size()];
-        List<ColumnSchema> schemas = new ArrayList<>();
-        for (int i = 0; i < this.columns.size(); i++) {
-            String name = this.columns.get(i);
-            columnIndexes[i] = table.columnIndex(name);
-            if (columnIndexes[i] < 0) {
-                throw new IllegalArgumentException("table '" + table.name() + "' has no column '" + name + "'");
+    /**
+     * Reads the pieces of {@code snapshot}, of a table whose definition is {@code table} (or an
+     * older one: chunks written later hold more columns, which are not read). Takes ownership of
+     * the snapshot, also when it throws.
+     *
+     * @throws IllegalArgumentException when a column is not the table's, or batchRows is not positive
+     */
+    public TableScanOperator(OperatorContext context, TableInfo table, List<String> columns, Snapshot snapshot, int batchRows) {
+        try {
+            this.context = requireNonNull(context, "context is null");
+            this.columns = List.copyOf(columns);
+            if (batchRows <= 0) {
+                throw new IllegalArgumentException("batchRows must be positive: " + batchRows);
             }
-            schemas.add(table.columns().get(columnIndexes[i]));
+            this.batchRows = batchRows;
+            this.columnIndexes = new int[this.columns.size()];
+            List<ColumnSchema> schemas = new ArrayList<>();
+            for (int i = 0; i < this.columns.size(); i++) {
+                String name = this.columns.get(i);
+                columnIndexes[i] = table.columnIndex(name);
+                if (columnIndexes[i] < 0) {
+                    throw new IllegalArgumentException("table '" + table.name() + "' has no column '" + name + "'");
+                }
+                schemas.add(table.columns().get(columnIndexes[i]));
+            }
+            this.schema = Tables.arrowSchema(schemas);
+        } catch (RuntimeException | Error e) {
+            snapshot.close();
+            throw e;
         }
-        this.schema = Tables.arrowSchema(schemas);
+        this.snapshot = snapshot;
+        this.pieces = snapshot.pieces();
+    }
+
+    /**
+     * Reads the given pieces of a table's snapshot (from {@link Region#snapshot}), holding their
+     * chunks from now on.
+     *
+     * @throws IllegalStateException when a chunk of the pieces was freed since (compacted or dropped)
+     */
+    public TableScanOperator(OperatorContext context, TableInfo table, List<String> columns, List<ScanPiece> pieces, int batchRows) {
+        this(context, table, columns, Snapshot.of(pieces), batchRows);
     }
 
     public TableScanOperator(OperatorContext context, Table table, List<String> columns, int batchRows) {
@@ -66,7 +95,7 @@ public final class TableScanOperator implements Operator {
      * snapshot: the parts of one scan together read every row once.
      */
     public TableScanOperator(OperatorContext context, Table table, List<String> columns, int batchRows, int part, int parts) {
-        this(context, table.info(), columns, ScanPiece.split(snapshotAll(table), parts).get(checkPart(part, parts)), batchRows);
+        this(context, table.info(), columns, newestPart(table, checkPart(part, parts), parts), batchRows);
     }
 
     private static int checkPart(int part, int parts) {
@@ -76,12 +105,19 @@ public final class TableScanOperator implements Operator {
         return part;
     }
 
-    private static List<ScanPiece> snapshotAll(Table table) {
-        List<ScanPiece> all = new ArrayList<>();
-        for (Region region : table.regions()) {
-            all.addAll(region.snapshot(Long.MAX_VALUE, List.of(HandleRange.ALL)));
+    private static Snapshot newestPart(Table table, int part, int parts) {
+        try (Snapshot all = table.openSnapshot(Long.MAX_VALUE)) {
+            if (parts == 1) {
+                return all.share();
+            }
+            List<Snapshot> split = all.split(parts);
+            for (int other = 0; other < parts; other++) {
+                if (other != part) {
+                    split.get(other).close();
+                }
+            }
+            return split.get(part);
         }
-        return all;
     }
 
     public Schema schema() {
@@ -114,14 +150,16 @@ public final class TableScanOperator implements Operator {
             offset = 0;
         }
         if (piece >= pieces.size()) {
-            finished = true;
+            finish();
             return null;
         }
         ScanPiece current = pieces.get(piece);
         int rows = Math.min(batchRows, current.rowCount() - offset);
         VectorSchemaRoot batch = current.isContiguous() ? share(current, rows) : copy(current, rows);
         offset += rows;
-        finished = !hasRowsAfter(piece);
+        if (!hasRowsAfter(piece)) {
+            finish();
+        }
         return batch;
     }
 
@@ -142,7 +180,12 @@ public final class TableScanOperator implements Operator {
         int start = current.row(offset);
         List<FieldVector> vectors = new ArrayList<>(columnIndexes.length);
         try {
-            for (int index : columnIndexes) {
+            for (int column = 0; column < columnIndexes.length; column++) {
+                int index = columnIndexes[column];
+                if (!current.holdsColumn(index)) {
+                    vectors.add(nulls(column, rows));
+                    continue;
+                }
                 TransferPair pair = current.data().getVector(index).getTransferPair(context.allocator());
                 pair.splitAndTransfer(start, rows);
                 vectors.add((FieldVector) pair.getTo());
@@ -166,12 +209,14 @@ public final class TableScanOperator implements Operator {
         VectorSchemaRoot batch = VectorSchemaRoot.create(schema, context.allocator());
         try {
             for (int column = 0; column < columnIndexes.length; column++) {
-                FieldVector source = current.data().getVector(columnIndexes[column]);
                 FieldVector target = batch.getVector(column);
                 target.setInitialCapacity(rows);
                 target.allocateNew();
-                for (int row = 0; row < rows; row++) {
-                    target.copyFromSafe(current.row(offset + row), row, source);
+                if (current.holdsColumn(columnIndexes[column])) {
+                    FieldVector source = current.data().getVector(columnIndexes[column]);
+                    for (int row = 0; row < rows; row++) {
+                        target.copyFromSafe(current.row(offset + row), row, source);
+                    }
                 }
                 target.setValueCount(rows);
             }
@@ -183,9 +228,25 @@ public final class TableScanOperator implements Operator {
         return batch;
     }
 
+    /** A vector of {@code rows} NULLs for output column {@code column}, which the piece's chunk does not store. */
+    private FieldVector nulls(int column, int rows) {
+        FieldVector vector = schema.getFields().get(column).createVector(context.allocator());
+        try {
+            vector.setInitialCapacity(rows);
+            vector.allocateNew();
+            vector.setValueCount(rows);
+        } catch (RuntimeException e) {
+            vector.close();
+            throw e;
+        }
+        return vector;
+    }
+
+    /** Stops the scan and gives back its snapshot. */
     @Override
     public void finish() {
         finished = true;
+        snapshot.close();
     }
 
     @Override
@@ -195,6 +256,6 @@ public final class TableScanOperator implements Operator {
 
     @Override
     public void close() {
-        finished = true;
+        finish();
     }
 }

@@ -14,7 +14,7 @@ import io.mppnode.exec.operator.SelectionOperator;
 import io.mppnode.exec.operator.TableScanOperator;
 import io.mppnode.exec.storage.Region;
 import io.mppnode.exec.storage.RegionRead;
-import io.mppnode.exec.storage.ScanPiece;
+import io.mppnode.exec.storage.Snapshot;
 import io.mppnode.exec.operator.aggregation.Aggregations;
 import io.mppnode.exec.operator.aggregation.BoundAggregation;
 import io.mppnode.exec.operator.aggregation.HashAggregationOperator;
@@ -35,6 +35,7 @@ import io.mppnode.proto.plan.BuildSide;
 import io.mppnode.proto.plan.Join;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.Table;
+import io.mppnode.exec.storage.TableInfo;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.ExchangeSender;
 import io.mppnode.proto.plan.Executor;
@@ -110,6 +111,8 @@ public final class LocalExecutionPlanner {
         final List<OperatorContext> internalContexts = new ArrayList<>();
         final List<Pipeline> pipelines = new ArrayList<>();
         final List<AutoCloseable> shared = new ArrayList<>();
+        /** The planner's own reference to each scan's snapshot parts; each scan operator takes one of its own. */
+        final List<Snapshot> snapshots = new ArrayList<>();
 
         Planning(ExecutionContext context, int concurrency) {
             this.context = context;
@@ -124,22 +127,24 @@ public final class LocalExecutionPlanner {
             }
         }
 
-        /** What the task's snapshot sees of a table: the regions the dispatch named (checked there), or all it holds. */
-        List<ScanPiece> snapshot(Table table) {
-            List<ScanPiece> pieces = new ArrayList<>();
+        /** What the task's snapshot sees of a table: the regions the dispatch named (checked there), or all it holds. The caller closes it. */
+        Snapshot snapshot(Table table) {
             List<RegionRead> reads = context.regions().get(table.id());
             if (reads == null) {
-                for (Region region : table.regions()) {
-                    pieces.addAll(region.snapshot(context.startTs(), List.of()));
+                return table.openSnapshot(context.startTs());
+            }
+            List<Snapshot> parts = new ArrayList<>();
+            try {
+                for (RegionRead read : reads) {
+                    Region region = table.region(read.regionId()).orElseThrow(() -> new MppException(ErrorCode.REGION_NOT_FOUND,
+                            "table '" + table.name() + "' has no region " + read.regionId() + " on this node"));
+                    parts.add(region.openSnapshot(context.startTs(), read.ranges()));
                 }
-                return pieces;
+            } catch (RuntimeException e) {
+                parts.forEach(Snapshot::close);
+                throw e;
             }
-            for (RegionRead read : reads) {
-                Region region = table.region(read.regionId()).orElseThrow(() -> new MppException(ErrorCode.REGION_NOT_FOUND,
-                        "table '" + table.name() + "' has no region " + read.regionId() + " on this node"));
-                pieces.addAll(region.snapshot(context.startTs(), read.ranges()));
-            }
-            return pieces;
+            return Snapshot.concat(parts);
         }
 
         OperatorContext contextOf(Executor executor) {
@@ -154,10 +159,15 @@ public final class LocalExecutionPlanner {
             return switch (executor.getKindCase()) {
                 case TABLE_SCAN -> {
                     Table table = context.catalog().table(executor.getTableScan().getTableId());
+                    TableInfo info = table.info();
                     List<String> names = executor.getTableScan().getColumnsList();
-                    Pipeline pipeline = new Pipeline(concurrency, names.stream().map(name -> table.column(name).orElseThrow()).toList());
-                    List<List<ScanPiece>> parts = ScanPiece.split(snapshot(table), concurrency);
-                    pipeline.add(part -> new TableScanOperator(operatorContext.retain(), table.info(), names, parts.get(part), batchRows));
+                    Pipeline pipeline = new Pipeline(concurrency, names.stream().map(name -> info.column(name).orElseThrow()).toList());
+                    List<Snapshot> parts;
+                    try (Snapshot whole = snapshot(table)) {
+                        parts = whole.split(concurrency);
+                    }
+                    snapshots.addAll(parts);
+                    pipeline.add(part -> new TableScanOperator(operatorContext.retain(), info, names, parts.get(part).share(), batchRows));
                     yield pipeline;
                 }
                 case EXCHANGE_RECEIVER -> {
@@ -336,7 +346,10 @@ public final class LocalExecutionPlanner {
             releaseContexts();
         }
 
+        /** Gives back the planner's references: to the contexts, and to the snapshots (the scans hold their own). */
         private void releaseContexts() {
+            snapshots.forEach(Snapshot::close);
+            snapshots.clear();
             executorContexts.values().forEach(OperatorContext::close);
             internalContexts.forEach(OperatorContext::close);
             executorContexts.clear();

@@ -5,6 +5,7 @@ import io.mppnode.error.MppException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.arrow.memory.BufferAllocator;
@@ -14,8 +15,13 @@ import org.apache.arrow.memory.BufferAllocator;
  * its tables: closing the catalog closes them, and with them the store's memory.
  */
 public final class Catalog implements AutoCloseable {
+    /** The first region id {@link #nextFreeRegionId()} hands out: far above ids that people and tests pick. */
+    public static final long FIRST_GENERATED_REGION_ID = 1L << 40;
+
     private final ConcurrentMap<Long, Table> tables = new ConcurrentHashMap<>();
     private final ConcurrentMap<Long, Region> regions = new ConcurrentHashMap<>();
+    /** Dropped tables whose memory scans still hold; closed with the catalog. */
+    private final Set<Table> dropped = ConcurrentHashMap.newKeySet();
     private final BufferAllocator allocator;
 
     /** A catalog whose created tables take their memory from a child of {@code parent} ("store"). */
@@ -84,6 +90,56 @@ public final class Catalog implements AutoCloseable {
         return region;
     }
 
+    /**
+     * Adds an empty region with an id of its own ({@link #nextFreeRegionId()}).
+     *
+     * @throws IllegalArgumentException when the range overlaps a region of the table
+     */
+    public synchronized Region addRegion(long tableId, RegionEpoch epoch, HandleRange range) {
+        return addRegion(tableId, nextFreeRegionId(), epoch, range);
+    }
+
+    /**
+     * A region id no region uses: above every id in use, and at least
+     * {@link #FIRST_GENERATED_REGION_ID}. Another thread may take it before the caller adds its
+     * region; {@link #addRegion(long, RegionEpoch, HandleRange)} picks and adds at once.
+     */
+    public synchronized long nextFreeRegionId() {
+        long max = regions.keySet().stream().mapToLong(Long::longValue).max().orElse(FIRST_GENERATED_REGION_ID - 1);
+        if (max == Long.MAX_VALUE) {
+            throw new IllegalStateException("region id " + Long.MAX_VALUE + " is in use: no id above it is left");
+        }
+        return Math.max(FIRST_GENERATED_REGION_ID, max + 1);
+    }
+
+    /**
+     * Appends a nullable column to a table ({@link Table#addColumn}).
+     *
+     * @return the table's new definition
+     * @throws MppException UNKNOWN_TABLE
+     * @throws IllegalArgumentException when the table has a column of that name
+     */
+    public TableInfo addColumn(long tableId, ColumnSchema column) {
+        return table(tableId).addColumn(column);
+    }
+
+    /**
+     * Drops a table: from now on lookups say it is unknown, its id, name and region ids are free
+     * for reuse, and its regions refuse reads and writes. Scans that opened a snapshot of it
+     * keep reading; its memory is freed when the last of them closes.
+     *
+     * @throws MppException UNKNOWN_TABLE
+     */
+    public synchronized void dropTable(long tableId) {
+        Table table = table(tableId);
+        tables.remove(tableId);
+        for (Region region : table.regions()) {
+            regions.remove(region.id(), region);
+        }
+        dropped.add(table);
+        table.drop(() -> dropped.remove(table));
+    }
+
     /** @throws MppException UNKNOWN_TABLE */
     public Table table(long tableId) {
         Table table = tables.get(tableId);
@@ -106,10 +162,13 @@ public final class Catalog implements AutoCloseable {
         return tables.values().stream().sorted(Comparator.comparingLong(Table::id)).toList();
     }
 
+    /** Frees the store's memory at once, with every table, dropped ones that scans still read included: the node has stopped its tasks. */
     @Override
     public synchronized void close() {
         tables.values().forEach(Table::close);
         tables.clear();
+        List.copyOf(dropped).forEach(Table::close);
+        dropped.clear();
         regions.clear();
         if (allocator != null) {
             allocator.close();

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Rows of one chunk that a snapshot sees: rows {@code [from, to)} of the chunk when
- * {@code rows} is null, else the row positions {@code rows[from..to)}, ascending.
+ * {@code rows} is null, else the row positions {@code rows[from..to)}, ascending. Readable
+ * while a {@link Snapshot} holding the chunk is open.
  */
 public record ScanPiece(Chunk chunk, int[] rows, int from, int to) {
     public ScanPiece {
@@ -38,6 +39,11 @@ public record ScanPiece(Chunk chunk, int[] rows, int from, int to) {
     /** The stored rows of the chunk (user columns only); read-only. */
     public org.apache.arrow.vector.VectorSchemaRoot data() {
         return chunk.rows();
+    }
+
+    /** Whether the chunk stores column {@code index} of the table; one added after the chunk was written reads NULL. */
+    public boolean holdsColumn(int index) {
+        return index < chunk.columnCount();
     }
 
     /** The row of the chunk at position {@code i} of the piece. */

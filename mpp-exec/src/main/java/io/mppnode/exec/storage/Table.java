@@ -2,6 +2,8 @@ package io.mppnode.exec.storage;
 
 import static java.util.Objects.requireNonNull;
 
+import io.mppnode.error.ErrorCode;
+import io.mppnode.error.MppException;
 import io.mppnode.exec.type.ArrowValues;
 import io.mppnode.exec.type.ColumnTypes;
 import io.mppnode.proto.plan.DataType;
@@ -18,12 +20,21 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 /**
  * A stored table: its definition and the regions of it this node holds, which never overlap.
  * Thread-safe. Owns its regions and its memory (a child allocator) and frees them on
- * {@link #close()}.
+ * {@link #close()} (the node stops), or, once dropped, when the last scan reading it closes.
  */
 public final class Table implements AutoCloseable {
-    private final TableInfo info;
     private final BufferAllocator allocator;
     private final Map<Long, Region> regions = new ConcurrentHashMap<>();
+    private volatile TableInfo info;
+    /** Runs once the table's memory is all freed (after a drop or close). */
+    private volatile Runnable onFreed = () -> {};
+
+    // Guarded by memoryLock: regions whose memory is not freed yet, and whether the table is dropped or closed.
+    private final Object memoryLock = new Object();
+    private int unfreedRegions;
+    private boolean retiring;
+    private boolean allocatorClosed;
+    private boolean dropped;
 
     Table(TableInfo info, BufferAllocator parent) {
         this.info = requireNonNull(info, "info is null");
@@ -35,6 +46,7 @@ public final class Table implements AutoCloseable {
         return new Builder(id, name);
     }
 
+    /** The current definition: {@link #addColumn} replaces it. */
     public TableInfo info() {
         return info;
     }
@@ -62,15 +74,76 @@ public final class Table implements AutoCloseable {
      * @throws IllegalArgumentException when it overlaps a region of the table this node holds
      */
     synchronized Region addRegion(long regionId, RegionEpoch epoch, HandleRange range) {
+        checkNotDropped();
         for (Region region : regions.values()) {
             if (region.range().overlaps(range)) {
                 throw new IllegalArgumentException("region " + regionId + " " + range + " of table '" + info.name()
                         + "' overlaps region " + region.id() + " " + region.range());
             }
         }
-        Region region = new Region(regionId, info, epoch, range, allocator);
+        Region region = new Region(regionId, info, epoch, range, allocator, this::regionFreed);
+        synchronized (memoryLock) {
+            unfreedRegions++;
+        }
         regions.put(regionId, region);
         return region;
+    }
+
+    /**
+     * Appends a nullable column. Rows stored before read NULL in it; writes from now on must
+     * carry it. The table gets a new {@link TableInfo}; scans planned before keep the columns
+     * they asked for.
+     *
+     * @return the new definition
+     * @throws IllegalArgumentException when the table has a column of that name
+     * @throws MppException INVALID_PLAN when the type is not one the node stores; UNKNOWN_TABLE when the table was dropped
+     */
+    public synchronized TableInfo addColumn(ColumnSchema column) {
+        requireNonNull(column, "column is null");
+        checkNotDropped();
+        if (info.column(column.name()).isPresent()) {
+            throw new IllegalArgumentException("table '" + info.name() + "' already has a column '" + column.name() + "'");
+        }
+        List<ColumnSchema> columns = new ArrayList<>(info.columns());
+        columns.add(column);
+        TableInfo next = new TableInfo(info.id(), info.name(), columns);
+        for (Region region : regions.values()) {
+            region.setTable(next);
+        }
+        info = next;
+        return next;
+    }
+
+    /**
+     * Compacts every region at {@code safePoint} ({@link Region#compact}).
+     *
+     * @return the sum over the regions
+     */
+    public CompactionResult compact(long safePoint) {
+        CompactionResult result = CompactionResult.NONE;
+        for (Region region : regions()) {
+            result = result.plus(region.compact(safePoint));
+        }
+        return result;
+    }
+
+    /**
+     * What every region of the table shows at {@code startTs}, in handle order; the caller
+     * closes it.
+     *
+     * @throws MppException SNAPSHOT_TOO_OLD or UNKNOWN_TABLE as {@link Region#openSnapshot}
+     */
+    public Snapshot openSnapshot(long startTs) {
+        List<Snapshot> parts = new ArrayList<>();
+        try {
+            for (Region region : regions()) {
+                parts.add(region.openSnapshot(startTs, List.of()));
+            }
+        } catch (RuntimeException e) {
+            parts.forEach(Snapshot::close);
+            throw e;
+        }
+        return Snapshot.concat(parts);
     }
 
     public Optional<Region> region(long regionId) {
@@ -93,11 +166,72 @@ public final class Table implements AutoCloseable {
         return regions.values().stream().mapToLong(Region::bytes).sum();
     }
 
+    /**
+     * Drops the table (the catalog removed it): its regions refuse reads and writes, and the
+     * memory is freed when the last scan reading it closes; then {@code onFreed} runs.
+     */
+    void drop(Runnable whenFreed) {
+        synchronized (this) {
+            if (dropped) {
+                return;
+            }
+            dropped = true;
+            onFreed = requireNonNull(whenFreed, "whenFreed is null");
+        }
+        regions.values().forEach(Region::drop);
+        boolean nowFreed;
+        synchronized (memoryLock) {
+            retiring = true;
+            nowFreed = closeAllocatorIfDone();
+        }
+        if (nowFreed) {
+            onFreed.run();
+        }
+    }
+
+    private void regionFreed() {
+        boolean nowFreed;
+        synchronized (memoryLock) {
+            unfreedRegions--;
+            nowFreed = closeAllocatorIfDone();
+        }
+        if (nowFreed) {
+            onFreed.run();
+        }
+    }
+
+    /** Under memoryLock. */
+    private boolean closeAllocatorIfDone() {
+        if (!retiring || allocatorClosed || unfreedRegions > 0) {
+            return false;
+        }
+        allocatorClosed = true;
+        allocator.close();
+        return true;
+    }
+
+    private void checkNotDropped() {
+        if (dropped) {
+            throw new MppException(ErrorCode.UNKNOWN_TABLE, "table '" + info.name() + "' (id " + info.id() + ") was dropped");
+        }
+    }
+
+    /** Frees the table's memory at once, whoever still reads it: the node has stopped its tasks. Idempotent. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        synchronized (this) {
+            dropped = true;
+        }
         regions.values().forEach(Region::close);
         regions.clear();
-        allocator.close();
+        boolean nowFreed;
+        synchronized (memoryLock) {
+            retiring = true;
+            nowFreed = closeAllocatorIfDone();
+        }
+        if (nowFreed) {
+            onFreed.run();
+        }
     }
 
     /** Collects rows, then writes them into one region at commit ts 0 (visible at every timestamp). Not thread-safe. */
