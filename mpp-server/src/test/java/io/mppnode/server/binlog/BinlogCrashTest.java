@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * torn tail is cut, and no entity is served with a bad checksum.
  */
 class BinlogCrashTest {
-    private static final List<String> FLAGS = List.of("--binlog-segment-size=16KiB", "--task-timeout=5s");
+    private static final List<String> FLAGS = List.of("--binlog-segment-size=4KiB", "--task-timeout=5s");
 
     @TempDir
     Path workDir;

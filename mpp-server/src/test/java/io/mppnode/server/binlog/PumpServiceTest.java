@@ -153,8 +153,6 @@ class PumpServiceTest {
         assertThat(pump.write(prewrite(startTs, insert(account(6, "fine", "1.00")), insert(wrongType)))).contains("change 1");
         assertThat(pump.write(BinlogEvents.createTable(TestingPump.ACCOUNTS, List.of(), pump.tso.next()))).contains("table id 501 exists");
         assertThat(pump.write(BinlogEvents.dropTable(12345, pump.tso.next()))).contains("unknown table id 12345");
-        assertThat(pump.write(BinlogEvents.heartbeat(pump.tso.next()).toBuilder().setType(io.mppnode.proto.binlog.EventType.COMMIT)
-                .setStartTs(1).setCommitTs(1).build())).contains("must be above the start_ts");
 
         assertThat(node.node().binlog().log().end()).as("nothing refused reached the log").isEqualTo(end);
         assertThat(node.node().binlog().replica().resolvedTs()).isEqualTo(resolved);
@@ -166,6 +164,15 @@ class PumpServiceTest {
                 List.of(2L, "owner 2", new java.math.BigDecimal("2.50")),
                 List.of(3L, "owner 3", new java.math.BigDecimal("3.50")),
                 List.of(6L, "fine", new java.math.BigDecimal("1.00")));
+
+        long waiting = pump.tso.next();
+        pump.ok(prewrite(waiting, insert(account(7, "late", "7.00"))));
+        assertThat(pump.write(BinlogEvents.commit(waiting, waiting))).contains("has commit_ts " + waiting + "; it must be above the start_ts");
+        assertThat(pump.write(BinlogEvents.dropTable(TestingPump.ACCOUNTS.id(), commitTs)))
+                .contains("DDL at commit_ts " + commitTs + " is at or below the replica's resolved ts");
+        assertThat(pump.write(prewrite(waiting, insert(account(8, "again", "8.00"))))).contains("is already waiting for its commit");
+        pump.ok(BinlogEvents.rollback(waiting));
+        assertThat(node.node().binlog().replica().waitingPrewrites()).isZero();
     }
 
     private static BinlogEvent prewrite(long startTs, io.mppnode.proto.binlog.RowChange... changes) {
