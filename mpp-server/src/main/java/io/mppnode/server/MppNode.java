@@ -20,6 +20,8 @@ import io.mppnode.server.admin.AdminService;
 import io.mppnode.server.binlog.BinlogIngest;
 import io.mppnode.server.binlog.BinlogReplica;
 import io.mppnode.server.binlog.PumpService;
+import io.mppnode.server.binlog.ReplicaCheckpoint;
+import io.mppnode.server.binlog.log.LogPosition;
 import io.mppnode.server.binlog.ReplicaMaintenance;
 import io.mppnode.server.binlog.ReplicaReadGate;
 import io.mppnode.server.binlog.log.FsyncPolicy;
@@ -85,6 +87,7 @@ public final class MppNode implements AutoCloseable {
     private final ExecutorService binlogReaders;
     private SegmentedLog binlog;
     private BinlogIngest ingest;
+    private ReplicaMaintenance maintenance;
     private Server server;
     private MetricsHttpServer metricsServer;
     private volatile String address;
@@ -169,12 +172,20 @@ public final class MppNode implements AutoCloseable {
                 .withRetentionMaxBytes(settings.retentionBytes()), meters);
         ingest = new BinlogIngest(binlog, replica);
         long started = System.nanoTime();
-        long replayed = ingest.replay(binlog.start(), false);
+        java.nio.file.Path checkpoints = config.dataDir().resolve("replica");
+        LogPosition replayFrom = ReplicaCheckpoint.restore(checkpoints, catalog, replica, rootAllocator).orElse(binlog.start());
+        binlog.setRetentionFloor(replayFrom);
+        long replayed = ingest.replay(replayFrom, false);
         log.info("binlog at {}: {} entities replayed in {} ms, resolved ts {}", settings.dir().toAbsolutePath(), replayed,
                 (System.nanoTime() - started) / 1_000_000, replica.resolvedTs());
-        ReplicaMaintenance maintenance = new ReplicaMaintenance(catalog, replica, binlog, settings.gcLifeTime());
+        maintenance = new ReplicaMaintenance(catalog, replica, binlog, settings.gcLifeTime(), checkpoints, rootAllocator);
         long every = settings.compactionInterval().toMillis();
         timer.scheduleWithFixedDelay(() -> loaders.execute(maintenance::runQuietly), every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Compaction, checkpoints and retention of the replica (they also run on a schedule). */
+    public ReplicaMaintenance replicaMaintenance() {
+        return maintenance;
     }
 
     /** The binlog write path (for tests and tools in this process). */

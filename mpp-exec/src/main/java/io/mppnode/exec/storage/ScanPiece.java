@@ -46,6 +46,11 @@ public record ScanPiece(Chunk chunk, int[] rows, int from, int to) {
         return index < chunk.columnCount();
     }
 
+    /** The handle of the row at position {@code i} of the piece. */
+    public long handle(int i) {
+        return chunk.handles().get(row(i));
+    }
+
     /** The row of the chunk at position {@code i} of the piece. */
     public int row(int i) {
         return rows == null ? from + i : rows[from + i];

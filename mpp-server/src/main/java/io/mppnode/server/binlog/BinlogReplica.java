@@ -65,10 +65,24 @@ public final class BinlogReplica implements AutoCloseable {
 
     private record Waiter(long ts, CompletableFuture<Void> future) {}
 
+    /**
+     * What a checkpoint writes: the tables and the snapshot of each region at the resolved ts
+     * (the caller closes them), and where a replay must start to rebuild the rest.
+     */
+    public record Capture(long resolvedTs, long newestCommitTs, LogPosition replayFrom, List<Table> tables,
+            java.util.Map<Long, io.mppnode.exec.storage.Snapshot> regionSnapshots) implements AutoCloseable {
+        @Override
+        public void close() {
+            regionSnapshots.values().forEach(io.mppnode.exec.storage.Snapshot::close);
+        }
+    }
+
     private final Catalog catalog;
     private final BufferAllocator allocator;
     private final Set<Long> tables = ConcurrentHashMap.newKeySet();
     private final TreeMap<Long, Prewrite> pending = new TreeMap<>();
+    /** Prewrite positions of commits applied above the resolved ts: a checkpoint's replay must cover them. */
+    private final TreeMap<Long, LogPosition> committedAboveResolved = new TreeMap<>();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.ts, b.ts));
     private long newestCommitTs;
     private volatile long resolvedTs;
@@ -346,6 +360,8 @@ public final class BinlogReplica implements AutoCloseable {
                         log.warn("binlog entity at {}: COMMIT of start_ts {} has no waiting prewrite; skipped", position, event.getStartTs());
                     } else {
                         writeCommit(prewrite.event(), event.getCommitTs(), position);
+                        committedAboveResolved.merge(event.getCommitTs(), prewrite.position(),
+                                (a, b) -> a.compareTo(b) <= 0 ? a : b);
                     }
                     newestCommitTs = Math.max(newestCommitTs, event.getCommitTs());
                 }
@@ -363,6 +379,7 @@ public final class BinlogReplica implements AutoCloseable {
             long candidate = pending.isEmpty() ? newestCommitTs : Math.min(newestCommitTs, pending.firstKey() - 1);
             if (candidate > resolvedTs) {
                 resolvedTs = candidate;
+                committedAboveResolved.headMap(candidate, true).clear();
                 while (!waiters.isEmpty() && waiters.peek().ts <= candidate) {
                     ready.add(waiters.poll().future);
                 }
@@ -417,6 +434,48 @@ public final class BinlogReplica implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("binlog entity at {}: DDL '{}' could not be applied: {}", position, ddl.getQuery(), e.getMessage());
         }
+    }
+
+    /**
+     * Captures the replica for a checkpoint, consistently with the applied log: the snapshot of
+     * every binlog-fed region at the resolved ts, and the position from which a replay rebuilds
+     * everything else (the oldest waiting prewrite, the prewrite of any commit above the
+     * resolved ts, or the last entity applied; replaying an applied entity again is harmless).
+     */
+    public synchronized Optional<Capture> capture() {
+        if (applied == null) {
+            return Optional.empty();
+        }
+        LogPosition replayFrom = applied;
+        for (Prewrite prewrite : pending.values()) {
+            replayFrom = prewrite.position().compareTo(replayFrom) < 0 ? prewrite.position() : replayFrom;
+        }
+        for (LogPosition position : committedAboveResolved.values()) {
+            replayFrom = position.compareTo(replayFrom) < 0 ? position : replayFrom;
+        }
+        List<Table> captured = new ArrayList<>();
+        java.util.Map<Long, io.mppnode.exec.storage.Snapshot> snapshots = new java.util.HashMap<>();
+        try {
+            for (Table table : catalog.tables()) {
+                if (tables.contains(table.id())) {
+                    captured.add(table);
+                    for (Region region : table.regions()) {
+                        snapshots.put(region.id(), region.openSnapshot(resolvedTs, List.of()));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            snapshots.values().forEach(io.mppnode.exec.storage.Snapshot::close);
+            throw e;
+        }
+        return Optional.of(new Capture(resolvedTs, newestCommitTs, replayFrom, captured, snapshots));
+    }
+
+    /** Sets the state a checkpoint restored (before the replay of the log after it). */
+    public synchronized void restored(Set<Long> tableIds, long resolved, long newestCommit) {
+        tables.addAll(tableIds);
+        resolvedTs = resolved;
+        newestCommitTs = newestCommit;
     }
 
     @Override

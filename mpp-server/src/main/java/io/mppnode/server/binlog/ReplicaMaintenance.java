@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the replica does now and then, off the write path: compacts the versions of binlog-fed
  * tables below the safe point (the resolved ts minus the GC life time, as TiDB's GC safe
- * point), and frees binlog segments by the retention rules, never one the replica still needs
- * to rebuild itself at the next start.
+ * point), writes a checkpoint ({@link ReplicaCheckpoint}), and frees binlog segments by the
+ * retention rules, never one at or after the checkpoint's replay position (a restart needs it).
  */
 public final class ReplicaMaintenance {
     private static final Logger log = LoggerFactory.getLogger(ReplicaMaintenance.class);
@@ -24,8 +24,13 @@ public final class ReplicaMaintenance {
     private final BinlogReplica replica;
     private final SegmentedLog binlog;
     private final Duration gcLifeTime;
+    private final java.nio.file.Path checkpoints;
+    private final org.apache.arrow.memory.BufferAllocator allocator;
 
-    public ReplicaMaintenance(Catalog catalog, BinlogReplica replica, SegmentedLog binlog, Duration gcLifeTime) {
+    public ReplicaMaintenance(Catalog catalog, BinlogReplica replica, SegmentedLog binlog, Duration gcLifeTime,
+            java.nio.file.Path checkpoints, org.apache.arrow.memory.BufferAllocator allocator) {
+        this.checkpoints = requireNonNull(checkpoints, "checkpoints is null");
+        this.allocator = requireNonNull(allocator, "allocator is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.replica = requireNonNull(replica, "replica is null");
         this.binlog = requireNonNull(binlog, "binlog is null");
@@ -52,10 +57,16 @@ public final class ReplicaMaintenance {
         return safePoint;
     }
 
-    /** Frees segments by the retention rules, keeping what a restart replays. Returns the bytes freed. */
-    public long applyRetention() throws java.io.IOException {
-        LogPosition keep = binlog.start();
-        binlog.setRetentionFloor(keep);
+    /**
+     * Writes a checkpoint, then frees segments by the retention rules up to its replay
+     * position. Returns the bytes freed.
+     */
+    public long checkpointAndApplyRetention() throws java.io.IOException {
+        java.util.Optional<LogPosition> replayFrom = ReplicaCheckpoint.write(checkpoints, replica, allocator);
+        if (replayFrom.isEmpty()) {
+            return 0;
+        }
+        binlog.setRetentionFloor(replayFrom.get());
         return binlog.applyRetention(Instant.now());
     }
 
@@ -63,7 +74,7 @@ public final class ReplicaMaintenance {
     public void runQuietly() {
         try {
             compact();
-            applyRetention();
+            checkpointAndApplyRetention();
         } catch (Exception e) {
             log.warn("replica maintenance failed: {}", e.getMessage(), e);
         }
