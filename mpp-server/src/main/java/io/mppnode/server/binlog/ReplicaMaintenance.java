@@ -39,8 +39,8 @@ public final class ReplicaMaintenance {
 
     /** The safe point for a resolved ts: {@code gcLifeTime} earlier, in TSO layout (physical ms << 18). */
     public static long safePoint(long resolvedTs, Duration gcLifeTime) {
-        long physical = (resolvedTs >> 18) - gcLifeTime.toMillis();
-        return physical <= 0 ? 0 : physical << 18;
+        long behind = gcLifeTime.toMillis() << 18;
+        return resolvedTs > behind ? resolvedTs - behind : 0;
     }
 
     /** Compacts every binlog-fed table at the current safe point; returns the safe point used. */

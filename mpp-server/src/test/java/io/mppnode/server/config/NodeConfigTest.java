@@ -37,7 +37,15 @@ class NodeConfigTest {
                 "tunnel-buffer-size",
                 "cancelled-gather-cache-size",
                 "cancelled-gather-ttl",
-                "sample-tables");
+                "sample-tables",
+                "cluster-id",
+                "binlog-dir",
+                "binlog-segment-size",
+                "binlog-fsync",
+                "binlog-retention-age",
+                "binlog-retention-size",
+                "gc-life-time",
+                "compaction-interval");
         assertThat(NodeConfig.PROPERTIES.values()).allSatisfy(defaultAndDescription -> {
             assertThat(defaultAndDescription).hasSize(2);
             assertThat(defaultAndDescription[1]).as("description").isNotBlank();
@@ -82,7 +90,15 @@ class NodeConfigTest {
                 Map.entry("tunnel-buffer-size", "8MiB"),
                 Map.entry("cancelled-gather-cache-size", "100000"),
                 Map.entry("cancelled-gather-ttl", "10m"),
-                Map.entry("sample-tables", "false"));
+                Map.entry("sample-tables", "false"),
+                Map.entry("cluster-id", "1"),
+                Map.entry("binlog-dir", ""),
+                Map.entry("binlog-segment-size", "64MiB"),
+                Map.entry("binlog-fsync", "always"),
+                Map.entry("binlog-retention-age", "168h"),
+                Map.entry("binlog-retention-size", "0"),
+                Map.entry("gc-life-time", "10m"),
+                Map.entry("compaction-interval", "1m"));
         assertThat(NodeConfig.load(defaults)).isEqualTo(NodeConfig.defaults());
     }
 
@@ -192,6 +208,11 @@ class NodeConfigTest {
             "metrics-address|localhost",
             "sample-tables|yes",
             "sample-tables|1",
+            "binlog-fsync|sometimes",
+            "binlog-segment-size|1KiB",
+            "cluster-id|-1",
+            "compaction-interval|0s",
+            "binlog-retention-size|-1",
     })
     void aBadValueIsRefusedNamingTheProperty(String name, String value) {
         assertThatThrownBy(() -> NodeConfig.load(Map.of(name, value)))
