@@ -160,8 +160,9 @@ public class VersionedScanBenchmark {
             }
         }
         if (layout == Layout.COMPACTED) {
+            long started = System.nanoTime();
             CompactionResult result = table.compact(commitTs);
-            System.out.printf("%ncompaction: %s%n", result);
+            System.out.printf("%ncompaction in %d ms: %s%n", (System.nanoTime() - started) / 1_000_000, result);
         }
         long expectedQty = 0;
         for (long value : qty) {

@@ -174,6 +174,9 @@ public final class Region implements AutoCloseable {
             // Scans share whole buffers, and a shared buffer counts in full against a query's
             // memory: large batches are stored as chunks of their own memory.
             try {
+                synchronized (this) {
+                    checkWritable(commitTs);
+                }
                 for (int from = 0; from < batch.getRowCount(); from += MAX_CHUNK_ROWS) {
                     int count = Math.min(MAX_CHUNK_ROWS, batch.getRowCount() - from);
                     append(copy(batch, from, count), (BigIntVector) copy(handles, from, count), commitTs);
@@ -436,7 +439,10 @@ public final class Region implements AutoCloseable {
                 next.add(slots.get(position));
             }
         }
-        if (index != null) {
+        if (next.stream().noneMatch(slot -> slot.killedAt != null || slot.chunk.isDelete())) {
+            // Every handle has one version left: back to the path without an index.
+            index = null;
+        } else if (index != null) {
             VersionIndex remapped = new VersionIndex(index.size());
             index.forEach((handle, location) -> {
                 int position = VersionIndex.chunkOf(location);
@@ -464,10 +470,6 @@ public final class Region implements AutoCloseable {
         slots.clear();
         slots.addAll(next);
         recount();
-        if (index != null && slots.stream().allMatch(slot -> slot.killedAt == null && !slot.chunk.isDelete())) {
-            // Every handle has one version left: back to the path without an index.
-            index = null;
-        }
         lastHandle = Long.MIN_VALUE;
         anyRow = false;
         for (Slot slot : slots) {
