@@ -33,7 +33,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code startTs} whole (zero-copy), and looks at rows only in the others. A version older than
  * the newest of its handle (a commit that arrived late) is placed in the chain by one pass over
  * the region's handles: the versions at or below its ts end at it, and it ends at the oldest
- * version above it. That costs a region scan per such write, which the binlog makes rare.
+ * version above it. That costs a pass over the region's handles (under the lock) per such
+ * write; it is meant to be rare: the commits of one handle normally arrive in ts order.
  *
  * <p><b>Compaction</b> at a safe point ({@link #compact}) drops versions no snapshot at or after
  * it can see, merges small chunks, and from then on refuses snapshots below the safe point
