@@ -2,6 +2,7 @@ package io.mppnode.exec.operator;
 
 import static java.util.Objects.requireNonNull;
 
+import io.mppnode.exchange.partition.RowGather;
 import io.mppnode.exec.storage.ColumnSchema;
 import io.mppnode.exec.storage.Region;
 import io.mppnode.exec.storage.ScanPiece;
@@ -205,27 +206,25 @@ public final class TableScanOperator implements Operator {
         return new VectorSchemaRoot(schema.getFields(), vectors, rows);
     }
 
+    /** Rows {@code [offset, offset + rows)} of a piece of selected rows, gathered column by column into new vectors. */
     private VectorSchemaRoot copy(ScanPiece current, int rows) {
-        VectorSchemaRoot batch = VectorSchemaRoot.create(schema, context.allocator());
+        List<FieldVector> vectors = new ArrayList<>(columnIndexes.length);
         try {
             for (int column = 0; column < columnIndexes.length; column++) {
-                FieldVector target = batch.getVector(column);
-                target.setInitialCapacity(rows);
-                target.allocateNew();
-                if (current.holdsColumn(columnIndexes[column])) {
-                    FieldVector source = current.data().getVector(columnIndexes[column]);
-                    for (int row = 0; row < rows; row++) {
-                        target.copyFromSafe(current.row(offset + row), row, source);
-                    }
+                int index = columnIndexes[column];
+                if (!current.holdsColumn(index)) {
+                    vectors.add(nulls(column, rows));
+                    continue;
                 }
-                target.setValueCount(rows);
+                FieldVector target = schema.getFields().get(column).createVector(context.allocator());
+                vectors.add(target);
+                RowGather.gather(current.data().getVector(index), current.rows(), current.from() + offset, rows, target);
             }
-            batch.setRowCount(rows);
-        } catch (RuntimeException e) {
-            batch.close();
+        } catch (RuntimeException | Error e) {
+            vectors.forEach(FieldVector::close);
             throw e;
         }
-        return batch;
+        return new VectorSchemaRoot(schema.getFields(), vectors, rows);
     }
 
     /** A vector of {@code rows} NULLs for output column {@code column}, which the piece's chunk does not store. */

@@ -128,10 +128,6 @@ final class Chunk {
         }
     }
 
-    boolean isFreed() {
-        return references.get() <= 0;
-    }
-
     private void free() {
         try {
             if (rows != null) {

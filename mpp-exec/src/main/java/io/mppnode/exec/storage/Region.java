@@ -33,7 +33,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code startTs} whole (zero-copy), and looks at rows only in the others. A version older than
  * the newest of its handle (a commit that arrived late) is placed in the chain by one pass over
  * the region's handles: the versions at or below its ts end at it, and it ends at the oldest
- * version above it. That costs a region scan per such write, which the binlog makes rare.
+ * version above it. That costs a pass over the region's handles (under the lock) per such
+ * write; it is meant to be rare: the commits of one handle normally arrive in ts order.
  *
  * <p><b>Compaction</b> at a safe point ({@link #compact}) drops versions no snapshot at or after
  * it can see, merges small chunks, and from then on refuses snapshots below the safe point
@@ -174,6 +175,9 @@ public final class Region implements AutoCloseable {
             // Scans share whole buffers, and a shared buffer counts in full against a query's
             // memory: large batches are stored as chunks of their own memory.
             try {
+                synchronized (this) {
+                    checkWritable(commitTs);
+                }
                 for (int from = 0; from < batch.getRowCount(); from += MAX_CHUNK_ROWS) {
                     int count = Math.min(MAX_CHUNK_ROWS, batch.getRowCount() - from);
                     append(copy(batch, from, count), (BigIntVector) copy(handles, from, count), commitTs);
@@ -436,7 +440,10 @@ public final class Region implements AutoCloseable {
                 next.add(slots.get(position));
             }
         }
-        if (index != null) {
+        if (next.stream().noneMatch(slot -> slot.killedAt != null || slot.chunk.isDelete())) {
+            // Every handle has one version left: back to the path without an index.
+            index = null;
+        } else if (index != null) {
             VersionIndex remapped = new VersionIndex(index.size());
             index.forEach((handle, location) -> {
                 int position = VersionIndex.chunkOf(location);
@@ -464,10 +471,6 @@ public final class Region implements AutoCloseable {
         slots.clear();
         slots.addAll(next);
         recount();
-        if (index != null && slots.stream().allMatch(slot -> slot.killedAt == null && !slot.chunk.isDelete())) {
-            // Every handle has one version left: back to the path without an index.
-            index = null;
-        }
         lastHandle = Long.MIN_VALUE;
         anyRow = false;
         for (Slot slot : slots) {

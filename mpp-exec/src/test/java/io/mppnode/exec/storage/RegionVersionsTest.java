@@ -10,13 +10,17 @@ import io.mppnode.error.ErrorCode;
 import io.mppnode.error.MppException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -185,6 +189,68 @@ class RegionVersionsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("commit ts is out of range: " + Long.MAX_VALUE);
         assertThat(region.storedRows()).isZero();
+    }
+
+    @Test
+    void snapshotsTakenWhileCommitsArriveSeeWholeCommits() throws Exception {
+        // Each commit moves an amount between two handles, or moves a handle's amount to a new
+        // handle (an append and a delete at one ts): at every committed ts there are 100 handles
+        // holding 10,000 in all.
+        Map<Long, String> initial = new LinkedHashMap<>();
+        for (long handle = 0; handle < 100; handle++) {
+            initial.put(handle, "100");
+        }
+        TestingKv.append(region, allocator, 1, initial);
+        AtomicLong committed = new AtomicLong(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                Random random = new Random(9);
+                Map<Long, Long> amounts = new HashMap<>();
+                initial.keySet().forEach(handle -> amounts.put(handle, 100L));
+                long nextHandle = 100;
+                for (long ts = 2; ts < 2000; ts++) {
+                    List<Long> live = new ArrayList<>(amounts.keySet());
+                    long from = live.get(random.nextInt(live.size()));
+                    if (random.nextInt(5) == 0) {
+                        long to = nextHandle++;
+                        long amount = amounts.remove(from);
+                        amounts.put(to, amount);
+                        TestingKv.append(region, allocator, ts, Map.of(to, Long.toString(amount)));
+                        BigIntVector gone = new BigIntVector("h", allocator);
+                        gone.allocateNew(1);
+                        gone.set(0, from);
+                        gone.setValueCount(1);
+                        region.delete(gone, ts);
+                    } else {
+                        long to = live.get(random.nextInt(live.size()));
+                        if (to == from) {
+                            continue;
+                        }
+                        long moved = random.nextInt(10);
+                        amounts.merge(from, -moved, Long::sum);
+                        amounts.merge(to, moved, Long::sum);
+                        Map<Long, String> changes = new LinkedHashMap<>();
+                        changes.put(from, Long.toString(amounts.get(from)));
+                        changes.put(to, Long.toString(amounts.get(to)));
+                        TestingKv.append(region, allocator, ts, changes);
+                    }
+                    committed.set(ts);
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        int snapshots = 0;
+        do {
+            Map<Long, String> seen = read(region, committed.get());
+            assertThat(seen).hasSize(100);
+            assertThat(seen.values().stream().mapToLong(Long::parseLong).sum()).isEqualTo(10_000);
+            snapshots++;
+        } while (writer.isAlive());
+        writer.join();
+        assertThat(failure.get()).isNull();
+        assertThat(snapshots).isPositive();
     }
 
     private void assertEverySnapshot(Iterable<Long> timestamps) {
