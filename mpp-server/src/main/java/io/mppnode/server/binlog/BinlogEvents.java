@@ -24,11 +24,16 @@ public final class BinlogEvents {
     private BinlogEvents() {}
 
     public static BinlogEvent createTable(TableInfo table, List<RegionSpec> regions, long commitTs) {
+        return ddl(commitTs, DdlChange.newBuilder().setQuery("CREATE TABLE " + table.name()).setCreateTable(tableSpec(table, regions)).build());
+    }
+
+    /** A table's definition and regions as the DDL (and the replica's checkpoint) carry them. */
+    public static CreateTable tableSpec(TableInfo table, List<RegionSpec> regions) {
         CreateTable.Builder create = CreateTable.newBuilder().setTableId(table.id()).setName(table.name()).addAllRegions(regions);
         for (ColumnSchema column : table.columns()) {
             create.addColumns(Field.newBuilder().setName(column.name()).setType(column.type()));
         }
-        return ddl(commitTs, DdlChange.newBuilder().setQuery("CREATE TABLE " + table.name()).setCreateTable(create).build());
+        return create.build();
     }
 
     public static BinlogEvent addColumn(long tableId, ColumnSchema column, long commitTs) {

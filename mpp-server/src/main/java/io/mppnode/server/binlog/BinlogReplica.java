@@ -151,7 +151,7 @@ public final class BinlogReplica implements AutoCloseable {
         synchronized (this) {
             newest = newestCommitTs;
         }
-        return Math.max(0, (newest >> 18) - (resolvedTs >> 18));
+        return Math.max(0, Tso.physicalMillis(newest) - Tso.physicalMillis(resolvedTs));
     }
 
     // ----- checks before writing -----
@@ -218,15 +218,18 @@ public final class BinlogReplica implements AutoCloseable {
             TableInfo info = table.info();
             for (int c = 0; c < mutation.getChangesCount(); c++) {
                 RowChange change = mutation.getChanges(c);
-                String where = "PREWRITE of start_ts " + event.getStartTs() + ", table '" + info.name() + "', change " + c;
+                int index = c;
+                // Built only when a row is refused: this runs for every change written.
+                java.util.function.Function<String, String> where = side -> "PREWRITE of start_ts " + event.getStartTs()
+                        + ", table '" + info.name() + "', change " + index + side;
                 switch (change.getChangeCase()) {
-                    case INSERT -> checkRow(where + " (insert)", info, regions, change.getInsert(), true);
+                    case INSERT -> checkRow(where, " (insert)", info, regions, change.getInsert(), true);
                     case UPDATE -> {
-                        checkRow(where + " (update, old row)", info, regions, change.getUpdate().getOldRow(), false);
-                        checkRow(where + " (update, new row)", info, regions, change.getUpdate().getNewRow(), true);
+                        checkRow(where, " (update, old row)", info, regions, change.getUpdate().getOldRow(), false);
+                        checkRow(where, " (update, new row)", info, regions, change.getUpdate().getNewRow(), true);
                     }
-                    case DELETE -> checkRow(where + " (delete)", info, regions, change.getDelete(), false);
-                    case CHANGE_NOT_SET -> throw new BinlogRefusal(where + " is neither an insert, an update nor a delete");
+                    case DELETE -> checkRow(where, " (delete)", info, regions, change.getDelete(), false);
+                    case CHANGE_NOT_SET -> throw new BinlogRefusal(where.apply("") + " is neither an insert, an update nor a delete");
                 }
             }
         }
@@ -243,22 +246,23 @@ public final class BinlogReplica implements AutoCloseable {
         return catalog.table(tableId);
     }
 
-    private static void checkRow(String where, TableInfo info, List<Region> regions, Row row, boolean valuesRequired) {
+    private static void checkRow(java.util.function.Function<String, String> whereOf, String side, TableInfo info, List<Region> regions,
+            Row row, boolean valuesRequired) {
         if (CommitWrites.regionOf(regions, row.getHandle()) == null) {
-            throw new BinlogRefusal(where + ": handle " + row.getHandle() + " is in no region of this node (it holds "
+            throw new BinlogRefusal(whereOf.apply(side) + ": handle " + row.getHandle() + " is in no region of this node (it holds "
                     + regions.stream().map(region -> region.id() + " " + region.range()).toList() + ")");
         }
         if (row.getValuesCount() == 0 && !valuesRequired) {
             return;
         }
         if (row.getValuesCount() != info.columns().size()) {
-            throw new BinlogRefusal(where + ": the row of handle " + row.getHandle() + " has " + row.getValuesCount()
+            throw new BinlogRefusal(whereOf.apply(side) + ": the row of handle " + row.getHandle() + " has " + row.getValuesCount()
                     + " values; the table has " + info.columns().size() + " columns");
         }
         for (int column = 0; column < row.getValuesCount(); column++) {
             String problem = RowValues.problem(info.columns().get(column), row.getValues(column));
             if (problem != null) {
-                throw new BinlogRefusal(where + ", handle " + row.getHandle() + ": " + problem);
+                throw new BinlogRefusal(whereOf.apply(side) + ", handle " + row.getHandle() + ": " + problem);
             }
         }
     }
@@ -308,7 +312,7 @@ public final class BinlogReplica implements AutoCloseable {
         }
     }
 
-    private static TableInfo tableInfo(CreateTable create, String where) {
+    static TableInfo tableInfo(CreateTable create, String where) {
         List<ColumnSchema> columns = new ArrayList<>();
         for (Field field : create.getColumnsList()) {
             columns.add(column(field, where + ", create table '" + create.getName() + "'"));
@@ -329,7 +333,7 @@ public final class BinlogReplica implements AutoCloseable {
         }
     }
 
-    private static HandleRange range(RegionSpec spec, String where) {
+    static HandleRange range(RegionSpec spec, String where) {
         long start = spec.getUnboundedStart() ? Long.MIN_VALUE : spec.getStartHandle();
         long end = spec.getUnboundedEnd() ? Long.MAX_VALUE : spec.getEndHandle();
         if (spec.getRegionId() == 0) {

@@ -2,7 +2,7 @@ package io.mppnode.server.binlog;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.mppnode.proto.Binlog.Entity;
@@ -111,7 +111,7 @@ final class PullStream {
         return Entity.newBuilder()
                 .setPos(Pos.newBuilder().setSuffix(entry.position().suffix()).setOffset(entry.position().offset()))
                 .setPayload(entry.payload())
-                .setChecksum(ByteString.copyFrom(checksum))
+                .setChecksum(UnsafeByteOperations.unsafeWrap(checksum))
                 .setMeta(Meta.newBuilder().setStartTs(entry.startTs()).setCommitTs(entry.commitTs()))
                 .build();
     }

@@ -2,7 +2,6 @@ package io.mppnode.server.binlog;
 
 import io.mppnode.exec.storage.Catalog;
 import io.mppnode.exec.storage.ColumnSchema;
-import io.mppnode.exec.storage.HandleRange;
 import io.mppnode.exec.storage.Region;
 import io.mppnode.exec.storage.RegionEpoch;
 import io.mppnode.exec.storage.ScanPiece;
@@ -78,17 +77,16 @@ public final class ReplicaCheckpoint {
                     .setReplayOffset(capture.replayFrom().offset());
             for (Table table : capture.tables()) {
                 TableInfo info = table.info();
-                CreateTable.Builder create = CreateTable.newBuilder().setTableId(info.id()).setName(info.name());
-                info.columns().forEach(column -> create.addColumns(Field.newBuilder().setName(column.name()).setType(column.type())));
+                List<RegionSpec> regions = new ArrayList<>();
                 for (Region region : table.regions()) {
                     Snapshot snapshot = capture.regionSnapshots().get(region.id());
                     if (snapshot == null) {
                         continue; // added after the capture
                     }
-                    create.addRegions(BinlogEvents.region(region.id(), region.range()));
+                    regions.add(BinlogEvents.region(region.id(), region.range()));
                     writeRegion(target.resolve("region-" + region.id() + ".arrow"), info, snapshot, allocator);
                 }
-                manifest.addTables(create);
+                manifest.addTables(BinlogEvents.tableSpec(info, regions));
             }
             Path manifestFile = target.resolve(MANIFEST);
             Files.write(manifestFile, manifest.build().toByteArray());
@@ -164,14 +162,14 @@ public final class ReplicaCheckpoint {
                 Files.readAllBytes(source.resolve(MANIFEST)));
         Set<Long> tableIds = new HashSet<>();
         for (CreateTable create : manifest.getTablesList()) {
-            List<ColumnSchema> columns = create.getColumnsList().stream().map(field -> new ColumnSchema(field.getName(), field.getType())).toList();
-            catalog.createTable(new TableInfo(create.getTableId(), create.getName(), columns));
-            tableIds.add(create.getTableId());
+            String where = "checkpoint " + source.getFileName();
+            TableInfo info = BinlogReplica.tableInfo(create, where);
+            catalog.createTable(info);
+            tableIds.add(info.id());
             for (RegionSpec spec : create.getRegionsList()) {
-                HandleRange range = new HandleRange(spec.getUnboundedStart() ? Long.MIN_VALUE : spec.getStartHandle(),
-                        spec.getUnboundedEnd() ? Long.MAX_VALUE : spec.getEndHandle());
-                Region region = catalog.addRegion(create.getTableId(), spec.getRegionId(), RegionEpoch.INITIAL, range);
-                loadRegion(source.resolve("region-" + spec.getRegionId() + ".arrow"), region, columns.size(), manifest.getResolvedTs(), allocator);
+                Region region = catalog.addRegion(info.id(), spec.getRegionId(), RegionEpoch.INITIAL, BinlogReplica.range(spec, where));
+                loadRegion(source.resolve("region-" + spec.getRegionId() + ".arrow"), region, info.columns().size(), manifest.getResolvedTs(),
+                        allocator);
                 region.compact(manifest.getResolvedTs());
             }
         }

@@ -45,7 +45,7 @@ public final class ReplicaReadGate implements ReadGate {
 
     private MppException behind(long startTs, Duration waited) {
         long resolvedTs = replica.resolvedTs();
-        long behindMillis = (startTs >> 18) - (resolvedTs >> 18);
+        long behindMillis = Tso.physicalMillis(startTs) - Tso.physicalMillis(resolvedTs);
         return new MppException(ErrorCode.REPLICA_BEHIND, "the binlog replica is behind: start_ts " + startTs
                 + " is ahead of the resolved ts " + resolvedTs + " by " + behindMillis + " ms after waiting " + waited.toMillis()
                 + " ms (" + replica.waitingPrewrites() + " prewrites wait for their commit; an idle source must send heartbeats)");
