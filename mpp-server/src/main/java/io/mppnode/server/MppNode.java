@@ -88,6 +88,7 @@ public final class MppNode implements AutoCloseable {
     private SegmentedLog binlog;
     private BinlogIngest ingest;
     private ReplicaMaintenance maintenance;
+    private final io.mppnode.server.replication.ReplicationManager replication;
     private Server server;
     private MetricsHttpServer metricsServer;
     private volatile String address;
@@ -109,6 +110,8 @@ public final class MppNode implements AutoCloseable {
         this.service = new TikvService(tasks, coordinators, new OutboundPacketMarshaller(wireAllocator));
         this.loaders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), threads("mpp-load-"));
         this.admin = new AdminService(catalog, rootAllocator, loaders);
+        this.replication = new io.mppnode.server.replication.ReplicationManager(config.dataDir(), () -> address, () -> ingest, channels,
+                config.binlog().clusterId(), meters);
         Gauge.builder("mpp.memory.used", rootAllocator, BufferAllocator::getAllocatedMemory).baseUnit("bytes")
                 .description("Arrow memory in use on this node").register(meters);
         Gauge.builder("mpp.memory.limit", rootAllocator, BufferAllocator::getLimit).baseUnit("bytes")
@@ -147,11 +150,14 @@ public final class MppNode implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(admin, new RpcMetricsInterceptor(meters)))
                 .addService(ServerInterceptors.intercept(new PumpService(config.binlog().clusterId(), ingest, binlogReaders),
                         new RpcMetricsInterceptor(meters)))
+                .addService(ServerInterceptors.intercept(new io.mppnode.server.replication.ReplicationService(replication),
+                        new RpcMetricsInterceptor(meters)))
                 .build()
                 .start();
         int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
         address = config.advertisedAddress().isEmpty() ? NodeConfig.host(listen) + ":" + port : config.advertisedAddress();
         writeAddressFile();
+        replication.resume(config.replication().spec());
         if (!config.metricsAddress().isEmpty()) {
             metricsServer = new MetricsHttpServer(NodeConfig.host(config.metricsAddress()), NodeConfig.port(config.metricsAddress()), meters);
         }
@@ -186,6 +192,11 @@ public final class MppNode implements AutoCloseable {
     /** Compaction, checkpoints and retention of the replica (they also run on a schedule). */
     public ReplicaMaintenance replicaMaintenance() {
         return maintenance;
+    }
+
+    /** Replication from a MySQL/MariaDB server into this node (and the nodes it names). */
+    public io.mppnode.server.replication.ReplicationManager replication() {
+        return replication;
     }
 
     /** The binlog write path (for tests and tools in this process). */
@@ -292,6 +303,7 @@ public final class MppNode implements AutoCloseable {
     }
 
     private void stopNow() {
+        replication.close();
         if (server != null) {
             server.shutdown();
             try {

@@ -21,6 +21,7 @@ import io.mppnode.proto.binlog.DdlChange;
 import io.mppnode.proto.binlog.RegionSpec;
 import io.mppnode.proto.binlog.Row;
 import io.mppnode.proto.binlog.RowChange;
+import io.mppnode.proto.binlog.SourcePosition;
 import io.mppnode.proto.binlog.TableMutation;
 import io.mppnode.proto.plan.Field;
 import io.mppnode.server.binlog.log.LogPosition;
@@ -70,7 +71,7 @@ public final class BinlogReplica implements AutoCloseable {
      * (the caller closes them), and where a replay must start to rebuild the rest.
      */
     public record Capture(long resolvedTs, long newestCommitTs, LogPosition replayFrom, List<Table> tables,
-            java.util.Map<Long, io.mppnode.exec.storage.Snapshot> regionSnapshots) implements AutoCloseable {
+            java.util.Map<Long, io.mppnode.exec.storage.Snapshot> regionSnapshots, Optional<SourcePosition> source) implements AutoCloseable {
         @Override
         public void close() {
             regionSnapshots.values().forEach(io.mppnode.exec.storage.Snapshot::close);
@@ -87,6 +88,8 @@ public final class BinlogReplica implements AutoCloseable {
     private long newestCommitTs;
     private volatile long resolvedTs;
     private volatile LogPosition applied;
+    /** The upstream position of the newest applied entity that carried one (replication from MySQL/MariaDB). */
+    private volatile SourcePosition source;
     private final AtomicLong entitiesApplied = new AtomicLong();
     private final Counter appliedCounter;
     private final Counter skippedCounter;
@@ -114,6 +117,31 @@ public final class BinlogReplica implements AutoCloseable {
     /** The position of the last entity applied, if any. */
     public Optional<LogPosition> appliedPosition() {
         return Optional.ofNullable(applied);
+    }
+
+    /**
+     * Where the upstream MySQL/MariaDB binlog stands after everything applied here: the source
+     * position of the newest applied entity that carried one.
+     */
+    public Optional<SourcePosition> sourcePosition() {
+        return Optional.ofNullable(source);
+    }
+
+    /** The start ts of the prewrites waiting for their commit or rollback. */
+    public synchronized List<Long> waitingPrewriteStartTs() {
+        return List.copyOf(pending.keySet());
+    }
+
+    /** The binlog-fed tables with the regions this node holds, as CREATE TABLE carries them. */
+    public List<CreateTable> replicatedTables() {
+        List<CreateTable> result = new ArrayList<>();
+        for (Table table : catalog.tables()) {
+            if (tables.contains(table.id())) {
+                result.add(BinlogEvents.tableSpec(table.info(),
+                        table.regions().stream().map(region -> BinlogEvents.region(region.id(), region.range())).toList()));
+            }
+        }
+        return result;
     }
 
     public long entitiesApplied() {
@@ -389,6 +417,9 @@ public final class BinlogReplica implements AutoCloseable {
                 }
             }
             applied = position;
+            if (event.hasSource() && event.getType() != io.mppnode.proto.binlog.EventType.PREWRITE) {
+                source = event.getSource();
+            }
         }
         entitiesApplied.incrementAndGet();
         appliedCounter.increment();
@@ -472,12 +503,13 @@ public final class BinlogReplica implements AutoCloseable {
             snapshots.values().forEach(io.mppnode.exec.storage.Snapshot::close);
             throw e;
         }
-        return Optional.of(new Capture(resolvedTs, newestCommitTs, replayFrom, captured, snapshots));
+        return Optional.of(new Capture(resolvedTs, newestCommitTs, replayFrom, captured, snapshots, Optional.ofNullable(source)));
     }
 
     /** Sets the state a checkpoint restored (before the replay of the log after it). */
-    public synchronized void restored(Set<Long> tableIds, long resolved, long newestCommit) {
+    public synchronized void restored(Set<Long> tableIds, long resolved, long newestCommit, Optional<SourcePosition> sourcePosition) {
         tables.addAll(tableIds);
+        source = sourcePosition.orElse(null);
         resolvedTs = resolved;
         newestCommitTs = newestCommit;
     }

@@ -75,6 +75,7 @@ public final class ReplicaCheckpoint {
                     .setNewestCommitTs(capture.newestCommitTs())
                     .setReplaySuffix(capture.replayFrom().suffix())
                     .setReplayOffset(capture.replayFrom().offset());
+            capture.source().ifPresent(manifest::setSource);
             for (Table table : capture.tables()) {
                 TableInfo info = table.info();
                 List<RegionSpec> regions = new ArrayList<>();
@@ -173,7 +174,8 @@ public final class ReplicaCheckpoint {
                 region.compact(manifest.getResolvedTs());
             }
         }
-        replica.restored(tableIds, manifest.getResolvedTs(), manifest.getNewestCommitTs());
+        replica.restored(tableIds, manifest.getResolvedTs(), manifest.getNewestCommitTs(),
+                manifest.hasSource() ? Optional.of(manifest.getSource()) : Optional.empty());
         log.info("replica checkpoint {} loaded: {} tables at resolved ts {}", source.getFileName(), tableIds.size(), manifest.getResolvedTs());
         return Optional.of(new LogPosition(manifest.getReplaySuffix(), manifest.getReplayOffset()));
     }

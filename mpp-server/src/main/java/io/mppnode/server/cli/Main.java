@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 @Command(name = "mpp", mixinStandardHelpOptions = true, version = "mpp-node 0.1.0",
         description = "A worker node for distributed analytical queries, in the style of TiFlash.",
-        subcommands = {NodeCommand.class, DemoCommand.class, QueryCommand.class, ImportCommand.class})
+        subcommands = {NodeCommand.class, DemoCommand.class, QueryCommand.class, ImportCommand.class, ReplicateCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

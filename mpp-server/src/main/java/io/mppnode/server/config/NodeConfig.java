@@ -40,6 +40,7 @@ import java.util.regex.Pattern;
  * @param cancelledGatherTtl how long they are remembered
  * @param sampleTables load the built-in sample tables at start
  * @param binlog the binlog (Pump service) and the replica it feeds
+ * @param replication replication from a MySQL/MariaDB server (replicate-*)
  */
 public record NodeConfig(
         String listenAddress,
@@ -56,7 +57,8 @@ public record NodeConfig(
         int cancelledGatherCacheSize,
         Duration cancelledGatherTtl,
         boolean sampleTables,
-        BinlogSettings binlog) {
+        BinlogSettings binlog,
+        ReplicationSettings replication) {
 
     /** Every property: its name, default, and description, in the order the help lists them. */
     public static final SequencedMap<String, String[]> PROPERTIES = properties();
@@ -85,6 +87,7 @@ public record NodeConfig(
         properties.put("binlog-retention-size", new String[] {"0", "oldest segments are freed while the binlog is larger (0: no bound)"});
         properties.put("gc-life-time", new String[] {"10m", "versions older than this (behind the resolved ts) are compacted away; reads below it fail"});
         properties.put("compaction-interval", new String[] {"1m", "how often the replica compacts versions and checkpoints its tables"});
+        properties.putAll(ReplicationSettings.PROPERTIES);
         return java.util.Collections.unmodifiableSequencedMap(properties);
     }
 
@@ -97,6 +100,7 @@ public record NodeConfig(
         requireNonNull(shutdownTimeout, "shutdownTimeout is null");
         requireNonNull(cancelledGatherTtl, "cancelledGatherTtl is null");
         requireNonNull(binlog, "binlog is null");
+        requireNonNull(replication, "replication is null");
         checkAddress("listen-address", listenAddress);
         if (!advertisedAddress.isEmpty()) {
             checkAddress("advertised-address", advertisedAddress);
@@ -168,7 +172,8 @@ public record NodeConfig(
                         parse("binlog-retention-age", get, NodeConfig::parseDuration),
                         parse("binlog-retention-size", get, NodeConfig::parseBytes),
                         parse("gc-life-time", get, NodeConfig::parseDuration),
-                        parse("compaction-interval", get, NodeConfig::parseDuration)));
+                        parse("compaction-interval", get, NodeConfig::parseDuration)),
+                ReplicationSettings.load(get));
     }
 
     /** A copy with one property changed, checked like any other value. */
@@ -204,6 +209,7 @@ public record NodeConfig(
         values.put("binlog-retention-size", String.valueOf(binlog.retentionBytes()));
         values.put("gc-life-time", binlog.gcLifeTime().toMillis() + "ms");
         values.put("compaction-interval", binlog.compactionInterval().toMillis() + "ms");
+        values.putAll(replication.values());
         return values;
     }
 
