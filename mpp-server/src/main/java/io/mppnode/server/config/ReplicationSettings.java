@@ -45,7 +45,9 @@ public record ReplicationSettings(Map<String, String> values) {
 
     public ReplicationSettings {
         values = Map.copyOf(values);
-        spec(); // checks every value now
+        if (!values.getOrDefault("replicate-source", "").isBlank()) {
+            spec(values); // checks every value now
+        }
     }
 
     /** The settings from property values ({@code get} answers defaults for what is not given). */
