@@ -930,19 +930,26 @@ public final class Replicator implements AutoCloseable {
                 .computeIfAbsent(tableId, id -> TableMutation.newBuilder().setTableId(id));
     }
 
-    /** A heartbeat to every node, carrying {@code position}: their resolved ts moves on, and they hold the position. */
+    /**
+     * A heartbeat to every node: their resolved ts moves on. It carries {@code position} to each
+     * node that holds no later one (after a crash a node may be ahead of the others until the
+     * stream passes its position), so that the node then holds it.
+     */
     private void heartbeat(SourcePosition position) {
-        BinlogEvent heartbeat = BinlogEvents.heartbeat(tso.next());
-        if (!position.getFile().isEmpty() || !position.getGtidSet().isEmpty()) {
-            heartbeat = heartbeat.toBuilder().setSource(position).build();
-        }
-        BinlogEvent toSend = heartbeat;
-        await(targets.stream().map(target -> target.write(toSend)).toList(), "heartbeat");
+        long ts = tso.next();
+        boolean known = !position.getFile().isEmpty() || !position.getGtidSet().isEmpty();
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (ReplicaTarget target : targets) {
-            if (toSend.hasSource()) {
+            BinlogEvent heartbeat = BinlogEvents.heartbeat(ts);
+            SourcePosition before = held.get(target);
+            boolean carries = known && (before == null || !SourcePositions.covered(position, before) || position.equals(before));
+            if (carries) {
+                heartbeat = heartbeat.toBuilder().setSource(position).build();
                 held.put(target, position);
             }
+            writes.add(target.write(heartbeat));
         }
+        await(writes, "heartbeat");
         lastWriteMillis = System.currentTimeMillis();
     }
 
