@@ -161,32 +161,31 @@ public final class ColumnMapping {
         String type = column.dataType();
         boolean unsigned = column.unsigned();
         return switch (type) {
-            case "tinyint" -> numeric(table, column, unsigned ? Kind.UINT8 : Kind.INT32, TypeKind.INT32);
-            case "smallint" -> numeric(table, column, unsigned ? Kind.UINT16 : Kind.INT32, TypeKind.INT32);
-            case "mediumint" -> numeric(table, column, unsigned ? Kind.UINT24 : Kind.INT32, TypeKind.INT32);
-            case "int" -> numeric(table, column, unsigned ? Kind.UINT32 : Kind.INT32,
+            case "tinyint" -> simple(table, column, unsigned ? Kind.UINT8 : Kind.INT32, TypeKind.INT32);
+            case "smallint" -> simple(table, column, unsigned ? Kind.UINT16 : Kind.INT32, TypeKind.INT32);
+            case "mediumint" -> simple(table, column, unsigned ? Kind.UINT24 : Kind.INT32, TypeKind.INT32);
+            case "int" -> simple(table, column, unsigned ? Kind.UINT32 : Kind.INT32,
                     unsigned ? TypeKind.INT64 : TypeKind.INT32);
             case "bigint" -> unsigned
                     ? new ColumnMapping(table, column, Kind.UINT64, ColumnTypes.decimal(20, 0), null, List.of())
-                    : numeric(table, column, Kind.INT64, TypeKind.INT64);
+                    : simple(table, column, Kind.INT64, TypeKind.INT64);
             case "decimal" -> decimal(table, column);
-            case "float" -> numeric(table, column, Kind.FLOAT, TypeKind.FLOAT64);
-            case "double" -> numeric(table, column, Kind.DOUBLE, TypeKind.FLOAT64);
+            case "float" -> simple(table, column, Kind.FLOAT, TypeKind.FLOAT64);
+            case "double" -> simple(table, column, Kind.DOUBLE, TypeKind.FLOAT64);
             case "char" -> text(table, column, Kind.CHAR);
             case "varchar", "tinytext", "text", "mediumtext", "longtext" -> text(table, column, Kind.STRING);
             case "enum", "set" -> new ColumnMapping(table, column, type.equals("enum") ? Kind.ENUM : Kind.SET,
                     ColumnTypes.of(TypeKind.STRING), null, members(table, column));
             case "year" -> {
                 if (column.columnType().toLowerCase(Locale.ROOT).startsWith("year(2)")) {
-                    throw new UnsupportedColumnException(table, column.name(), column.columnType(),
-                            "YEAR(2) is deprecated and ambiguous; ALTER it to YEAR");
+                    throw unsupported(table, column, "YEAR(2) is deprecated and ambiguous; ALTER it to YEAR");
                 }
-                yield numeric(table, column, Kind.YEAR, TypeKind.INT32);
+                yield simple(table, column, Kind.YEAR, TypeKind.INT32);
             }
-            case "bit" -> numeric(table, column, Kind.BIT, TypeKind.INT64);
-            case "date" -> numeric(table, column, Kind.DATE, TypeKind.DATE);
-            case "datetime" -> numeric(table, column, Kind.DATETIME, TypeKind.TIMESTAMP);
-            case "timestamp" -> numeric(table, column, Kind.TIMESTAMP, TypeKind.TIMESTAMP);
+            case "bit" -> simple(table, column, Kind.BIT, TypeKind.INT64);
+            case "date" -> simple(table, column, Kind.DATE, TypeKind.DATE);
+            case "datetime" -> simple(table, column, Kind.DATETIME, TypeKind.TIMESTAMP);
+            case "timestamp" -> simple(table, column, Kind.TIMESTAMP, TypeKind.TIMESTAMP);
             case "time" -> throw unsupported(table, column,
                     "the node has no time-of-day type (a DATETIME, or an INT of seconds, would do)");
             case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob" -> throw unsupported(table,
@@ -412,7 +411,7 @@ public final class ColumnMapping {
         };
     }
 
-    private static ColumnMapping numeric(String table, SourceColumn column, Kind kind, TypeKind nodeKind) {
+    private static ColumnMapping simple(String table, SourceColumn column, Kind kind, TypeKind nodeKind) {
         return new ColumnMapping(table, column, kind, ColumnTypes.of(nodeKind), null, List.of());
     }
 

@@ -2,7 +2,6 @@ package io.mppnode.server.replication;
 
 import static io.mppnode.server.replication.TableMappingTest.binlogEvents;
 import static io.mppnode.server.replication.TableMappingTest.decimal;
-import static io.mppnode.server.replication.TableMappingTest.execute;
 import static io.mppnode.server.replication.TableMappingTest.int32;
 import static io.mppnode.server.replication.TableMappingTest.int64;
 import static io.mppnode.server.replication.TableMappingTest.string;
@@ -39,7 +38,7 @@ class SourceSchemasTest {
     static void startServer() throws Exception {
         mariaDb = TestingMariaDb.start();
         mariaDb.createReplicationUser(REPLICATION_USER, REPLICATION_PASSWORD);
-        execute(mariaDb, "", "DROP DATABASE IF EXISTS " + DATABASE, "CREATE DATABASE " + DATABASE);
+        mariaDb.execute("DROP DATABASE IF EXISTS " + DATABASE, "CREATE DATABASE " + DATABASE);
     }
 
     @AfterAll
@@ -51,7 +50,7 @@ class SourceSchemasTest {
 
     @Test
     void loadFindsColumnsTypesCharsetsAndThePrimaryKeyInKeyOrder() throws Exception {
-        execute(mariaDb, DATABASE, """
+        execute(DATABASE, """
                 CREATE TABLE orders (
                   id INT UNSIGNED NOT NULL,
                   name VARCHAR(30) CHARACTER SET latin1 NOT NULL,
@@ -85,8 +84,8 @@ class SourceSchemasTest {
 
     @Test
     void tablesListsBaseTablesButNotViews() throws Exception {
-        execute(mariaDb, "", "DROP DATABASE IF EXISTS schemas_listed", "CREATE DATABASE schemas_listed");
-        execute(mariaDb, "schemas_listed",
+        mariaDb.execute("DROP DATABASE IF EXISTS schemas_listed", "CREATE DATABASE schemas_listed");
+        execute("schemas_listed",
                 "CREATE TABLE b_table (id INT PRIMARY KEY)",
                 "CREATE TABLE a_table (id INT PRIMARY KEY)",
                 "CREATE VIEW a_view AS SELECT id FROM a_table");
@@ -102,7 +101,7 @@ class SourceSchemasTest {
 
     @Test
     void unsupportedTypesAreRefusedNamingTableColumnAndType() throws Exception {
-        execute(mariaDb, DATABASE, """
+        execute(DATABASE, """
                 CREATE TABLE odd (
                   id INT PRIMARY KEY,
                   tm TIME, bl BLOB, vb VARBINARY(10), bn BINARY(4), g GEOMETRY, p POINT, wide DECIMAL(65,2),
@@ -136,7 +135,7 @@ class SourceSchemasTest {
 
     @Test
     void aTableWithoutPrimaryKeyIsRefused() throws Exception {
-        execute(mariaDb, DATABASE, "CREATE TABLE no_key (a INT NOT NULL, b INT, UNIQUE KEY (a))");
+        execute(DATABASE, "CREATE TABLE no_key (a INT NOT NULL, b INT, UNIQUE KEY (a))");
         SourceTable table = load("no_key").orElseThrow();
 
         assertThat(table.primaryKey()).isEmpty();
@@ -148,16 +147,16 @@ class SourceSchemasTest {
 
     @Test
     void tableMapProblemSpotsChangedTypesAndAcceptsFewerTrailingColumns() throws Exception {
-        execute(mariaDb, DATABASE, "CREATE TABLE evolving (id INT PRIMARY KEY, n INT, price DECIMAL(10,2))");
+        execute(DATABASE, "CREATE TABLE evolving (id INT PRIMARY KEY, n INT, price DECIMAL(10,2))");
         TableMapping original = TableMapping.of(load("evolving").orElseThrow(), 604, "evolving");
         TestingMariaDb.BinlogPosition before = mariaDb.masterStatus();
-        execute(mariaDb, DATABASE, "INSERT INTO evolving VALUES (1, 10, 1.50)",
+        execute(DATABASE, "INSERT INTO evolving VALUES (1, 10, 1.50)",
                 "ALTER TABLE evolving ADD COLUMN note VARCHAR(10)");
         TableMapping withNote = TableMapping.of(load("evolving").orElseThrow(), 604, "evolving");
-        execute(mariaDb, DATABASE, "INSERT INTO evolving VALUES (2, 20, 2.50, 'two')",
+        execute(DATABASE, "INSERT INTO evolving VALUES (2, 20, 2.50, 'two')",
                 "ALTER TABLE evolving MODIFY n VARCHAR(10)");
         TableMapping textN = TableMapping.of(load("evolving").orElseThrow(), 604, "evolving");
-        execute(mariaDb, DATABASE, "INSERT INTO evolving VALUES (3, 'thirty', 3.50, 'three')",
+        execute(DATABASE, "INSERT INTO evolving VALUES (3, 'thirty', 3.50, 'three')",
                 "ALTER TABLE evolving MODIFY price DECIMAL(12,4)",
                 "INSERT INTO evolving VALUES (4, 'forty', 4.50, 'four')");
         List<Event> events = binlogEvents(mariaDb, before, REPLICATION_USER, REPLICATION_PASSWORD);
@@ -192,16 +191,16 @@ class SourceSchemasTest {
 
     @Test
     void tableMapProblemSpotsARenamedColumnWhenTheBinlogNamesColumns() throws Exception {
-        execute(mariaDb, DATABASE, "CREATE TABLE renamed (id INT PRIMARY KEY, n INT)");
+        execute(DATABASE, "CREATE TABLE renamed (id INT PRIMARY KEY, n INT)");
         TableMapping mapping = TableMapping.of(load("renamed").orElseThrow(), 605, "renamed");
         TestingMariaDb.BinlogPosition before = mariaDb.masterStatus();
-        execute(mariaDb, "", "SET GLOBAL binlog_row_metadata = 'FULL'");
+        mariaDb.execute("SET GLOBAL binlog_row_metadata = 'FULL'");
         try {
-            execute(mariaDb, DATABASE, "INSERT INTO renamed VALUES (1, 1)",
+            execute(DATABASE, "INSERT INTO renamed VALUES (1, 1)",
                     "ALTER TABLE renamed RENAME COLUMN n TO m",
                     "INSERT INTO renamed VALUES (2, 2)");
         } finally {
-            execute(mariaDb, "", "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
+            mariaDb.execute("SET GLOBAL binlog_row_metadata = 'NO_LOG'");
         }
         List<TableMapEventData> maps = binlogEvents(mariaDb, before, REPLICATION_USER, REPLICATION_PASSWORD).stream()
                 .map(Event::getData)
@@ -214,6 +213,10 @@ class SourceSchemasTest {
         assertThat(mapping.tableMapProblem(maps.get(0))).isNull();
         assertThat(mapping.tableMapProblem(maps.get(1))).isEqualTo("upstream table schemas_test.renamed changed "
                 + "without a DDL this replica saw: column 2 is now named m, was n");
+    }
+
+    private static void execute(String database, String... statements) {
+        mariaDb.execute(database, List.of(statements));
     }
 
     private static Optional<SourceTable> load(String table) throws Exception {

@@ -53,7 +53,7 @@ class TableMappingTest {
     static void startServer() throws Exception {
         mariaDb = TestingMariaDb.start();
         mariaDb.createReplicationUser(REPLICATION_USER, REPLICATION_PASSWORD);
-        execute(mariaDb, "", "DROP DATABASE IF EXISTS " + DATABASE, "CREATE DATABASE " + DATABASE);
+        mariaDb.execute("DROP DATABASE IF EXISTS " + DATABASE, "CREATE DATABASE " + DATABASE);
     }
 
     @AfterAll
@@ -368,17 +368,8 @@ class TableMappingTest {
         }
     }
 
-    private static void execute(String database, String... statements) throws Exception {
-        execute(mariaDb, database, statements);
-    }
-
-    /** Runs statements in one session of {@code server} (as admin) on {@code database} ("" for none). */
-    static void execute(TestingMariaDb server, String database, String... statements) throws Exception {
-        try (Connection connection = server.connect(database); Statement statement = connection.createStatement()) {
-            for (String sql : statements) {
-                statement.execute(sql);
-            }
-        }
+    private static void execute(String database, String... statements) {
+        mariaDb.execute(database, List.of(statements));
     }
 
     /** The events of the server's binlog from {@code from} to its current end (non-blocking dump). */
