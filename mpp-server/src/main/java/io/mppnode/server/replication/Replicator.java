@@ -262,6 +262,8 @@ public final class Replicator implements AutoCloseable {
         } else {
             from = initialPosition();
         }
+        // The state first: a status must not show the start position (caught up) with the state before it (snapshot).
+        state = ReplicationState.STREAMING;
         applied = from;
         stream(from);
         return transactionsApplied.get() > before;
@@ -408,7 +410,6 @@ public final class Replicator implements AutoCloseable {
             }
             default -> throw new IllegalStateException("unknown start point " + start.getPointCase());
         }
-        applied = position;
         heartbeat(position); // every node holds the start position: a restart resumes there
         log.info("replication from {}: tables {} start at {}", server, mappings.keySet(), SourcePositions.describe(position));
         return position;
