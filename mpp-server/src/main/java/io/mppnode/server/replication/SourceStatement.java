@@ -40,11 +40,11 @@ sealed interface SourceStatement {
 
     String IDENT = "(?:`(?:[^`]|``)+`|[\\w$]+)";
     Pattern NAME = Pattern.compile("(" + IDENT + ")(?:\\s*\\.\\s*(" + IDENT + "))?");
-    Pattern CREATE_TABLE = Pattern.compile("CREATE\\s+(OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(.*)",
+    Pattern CREATE_TABLE = Pattern.compile("CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ALTER_TABLE = Pattern.compile("ALTER\\s+(?:ONLINE\\s+)?(?:IGNORE\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-    Pattern DROP_TABLE = Pattern.compile("DROP\\s+(?:TEMPORARY\\s+)?TABLES?\\s+(?:IF\\s+EXISTS\\s+)?(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern DROP_TABLE = Pattern.compile("DROP\\s+(TEMPORARY\\s+)?TABLES?\\s+(?:IF\\s+EXISTS\\s+)?(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern DROP_DATABASE = Pattern.compile("DROP\\s+(?:DATABASE|SCHEMA)\\s+(?:IF\\s+EXISTS\\s+)?(" + IDENT + ")",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern INDEX = Pattern.compile("(?:CREATE|DROP)\\s+(?:OR\\s+REPLACE\\s+)?(?:ONLINE\\s+)?(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\b.*",
@@ -70,13 +70,19 @@ sealed interface SourceStatement {
         }
         Matcher m;
         if ((m = CREATE_TABLE.matcher(text)).matches()) {
-            return new CreateTable(firstName(m.group(2), database), m.group(1) != null);
+            if (m.group(2) != null) {
+                return new Ignored(); // a temporary table: not a replicated one, even when it shadows one's name
+            }
+            return new CreateTable(firstName(m.group(3), database), m.group(1) != null);
         }
         if ((m = ALTER_TABLE.matcher(text)).matches()) {
             return alter(text, m.group(1), database);
         }
         if ((m = DROP_TABLE.matcher(text)).matches()) {
-            return new DropTables(names(m.group(1), database));
+            if (m.group(1) != null) {
+                return new Ignored(); // DROP TEMPORARY TABLE drops no base table
+            }
+            return new DropTables(names(m.group(2), database));
         }
         if ((m = DROP_DATABASE.matcher(text)).matches()) {
             return new DropDatabase(unquote(m.group(1)));
