@@ -55,7 +55,8 @@ sealed interface SourceStatement {
             + "|LOAD\\s+DATA\\b.*?\\bINTO\\s+TABLE\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ADD_COLUMN = Pattern.compile("ADD\\s+(?:COLUMN\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s+)?(" + IDENT + ")\\s+(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-    Pattern HARMLESS_CLAUSE = Pattern.compile("(?:ADD\\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\\b|DROP\\s+(?:INDEX|KEY)\\b|ALGORITHM\\s*=?|LOCK\\s*=?).*",
+    Pattern HARMLESS_CLAUSE = Pattern.compile("(?:ADD\\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\\b|DROP\\s+(?:INDEX|KEY)\\b|ALGORITHM\\s*=?|LOCK\\s*=?"
+            + "|(?:DISABLE|ENABLE)\\s+KEYS\\s*$).*",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern CLAUSE_KEYWORD = Pattern.compile("(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|PERIOD|SYSTEM|INDEX|KEY|FULLTEXT|SPATIAL|PARTITION)\\b",
             Pattern.CASE_INSENSITIVE);
