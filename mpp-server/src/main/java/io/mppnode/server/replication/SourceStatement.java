@@ -55,6 +55,10 @@ sealed interface SourceStatement {
             + "|LOAD\\s+DATA\\b.*?\\bINTO\\s+TABLE\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ADD_COLUMN = Pattern.compile("ADD\\s+(?:COLUMN\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s+)?(" + IDENT + ")\\s+(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    /** ADD [COLUMN] [IF NOT EXISTS] (col def, col def, ...): columns at the end, in order. */
+    Pattern ADD_COLUMN_LIST = Pattern.compile("ADD\\s+(?:COLUMN\\s*)?(?:IF\\s+NOT\\s+EXISTS\\s*)?\\((.*)\\)",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern COLUMN_DEFINITION = Pattern.compile("(" + IDENT + ")\\s+(.*)", Pattern.DOTALL);
     Pattern HARMLESS_CLAUSE = Pattern.compile("(?:ADD\\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\\b|DROP\\s+(?:INDEX|KEY)\\b|ALGORITHM\\s*=?|LOCK\\s*=?"
             + "|(?:DISABLE|ENABLE)\\s+KEYS\\s*$).*",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
@@ -116,8 +120,20 @@ sealed interface SourceStatement {
             if (trimmed.isEmpty() || HARMLESS_CLAUSE.matcher(trimmed).matches()) {
                 continue;
             }
+            Matcher list = ADD_COLUMN_LIST.matcher(trimmed);
+            if (list.matches()) {
+                for (String definition : splitTopLevel(list.group(1))) {
+                    Matcher column = COLUMN_DEFINITION.matcher(definition.strip());
+                    if (!column.matches() || CLAUSE_KEYWORD.matcher(column.group(1)).matches() || positioned(column.group(2))) {
+                        return new Unsupported(text, List.of(table), false);
+                    }
+                    added.add(unquote(column.group(1)));
+                }
+                continue;
+            }
             Matcher add = ADD_COLUMN.matcher(trimmed);
-            if (add.matches() && !CLAUSE_KEYWORD.matcher(add.group(1)).matches() && !positioned(add.group(2))) {
+            if (add.matches() && !CLAUSE_KEYWORD.matcher(add.group(1)).matches() && !add.group(1).equalsIgnoreCase("COLUMN")
+                    && !positioned(add.group(2))) {
                 added.add(unquote(add.group(1)));
                 continue;
             }
