@@ -761,7 +761,7 @@ public final class Replicator implements AutoCloseable {
                 if (other.tables().stream().anyMatch(filter::selects)) {
                     if (other.rows()) {
                         throw ReplicationException.fatal("the source logged a statement, not rows, for replicated table "
-                                + other.tables().getFirst().qualified() + " at " + file + ":" + header.getPosition() + ": '"
+                                + other.tables().stream().filter(filter::selects).findFirst().orElseThrow().qualified() + " at " + file + ":" + header.getPosition() + ": '"
                                 + abbreviate(query.getSql()) + "'; its session ran with binlog_format other than ROW: set binlog_format=ROW"
                                 + " globally (and for every writing session), then start afresh with a snapshot");
                     }

@@ -51,8 +51,17 @@ sealed interface SourceStatement {
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern RENAME_OR_TRUNCATE = Pattern.compile("(?:RENAME\\s+TABLES?|TRUNCATE(?:\\s+TABLE)?)\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ROWS = Pattern.compile("(?:INSERT|REPLACE)(?:\\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*\\s+(?:INTO\\s+)?(.*)"
-            + "|UPDATE(?:\\s+(?:LOW_PRIORITY|IGNORE))*\\s+(.*)|DELETE(?:\\s+(?:LOW_PRIORITY|QUICK|IGNORE))*\\s+FROM\\s+(.*)"
+            + "|UPDATE(?:\\s+(?:LOW_PRIORITY|IGNORE))*\\s+(.*)|DELETE(?:\\s+(?:LOW_PRIORITY|QUICK|IGNORE))*\\s+(.*)"
             + "|LOAD\\s+DATA\\b.*?\\bINTO\\s+TABLE\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    /**
+     * A table reference of a multi-table UPDATE or DELETE: the first name, or one after a comma,
+     * JOIN, FROM or USING (opening parentheses between).
+     */
+    Pattern REFERENCE = Pattern.compile("(?:^|,|\\b(?:JOIN|STRAIGHT_JOIN|FROM|USING)\\b)\\s*(?:\\(\\s*)*(" + IDENT + ")(?:\\s*\\.\\s*(" + IDENT + "))?",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern UPDATE_END = Pattern.compile("\\bSET\\b", Pattern.CASE_INSENSITIVE);
+    Pattern DELETE_END = Pattern.compile("\\b(?:WHERE|ORDER\\s+BY|LIMIT|RETURNING)\\b", Pattern.CASE_INSENSITIVE);
+    Pattern LEADING_FROM = Pattern.compile("FROM\\b\\s*", Pattern.CASE_INSENSITIVE);
     Pattern ADD_COLUMN = Pattern.compile("ADD\\s+(?:COLUMN\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s+)?(" + IDENT + ")\\s+(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     /** ADD [COLUMN] [IF NOT EXISTS] (col def, col def, ...): columns at the end, in order. */
@@ -99,6 +108,14 @@ sealed interface SourceStatement {
             return new Unsupported(text, names(m.group(1), database), false);
         }
         if ((m = ROWS.matcher(text)).matches()) {
+            if (m.group(2) != null) { // UPDATE: every table before SET (a multi-table UPDATE may change any of them)
+                return new Unsupported(text, references(m.group(2), UPDATE_END, database), true);
+            }
+            if (m.group(3) != null) { // DELETE: the targets, and the tables their aliases may stand for
+                String rest = m.group(3);
+                Matcher from = LEADING_FROM.matcher(rest);
+                return new Unsupported(text, references(from.lookingAt() ? rest.substring(from.end()) : rest, DELETE_END, database), true);
+            }
             for (int group = 1; group <= 4; group++) {
                 if (m.group(group) != null) {
                     return new Unsupported(text, List.of(firstName(m.group(group), database)), true);
@@ -179,6 +196,21 @@ sealed interface SourceStatement {
             return new TableName(database, text.strip());
         }
         return tableName(name, database);
+    }
+
+    /** The table references of {@code text} up to {@code end}: the first name, and every one after a comma, JOIN, FROM or USING. */
+    private static List<TableName> references(String text, Pattern end, String database) {
+        Matcher stop = end.matcher(text);
+        String part = stop.find() ? text.substring(0, stop.start()) : text;
+        java.util.Set<TableName> result = new java.util.LinkedHashSet<>();
+        Matcher reference = REFERENCE.matcher(part.strip());
+        while (reference.find()) {
+            result.add(tableName(reference, database));
+        }
+        if (result.isEmpty()) {
+            result.add(firstName(text, database));
+        }
+        return List.copyOf(result);
     }
 
     private static List<TableName> names(String text, String database) {
