@@ -414,7 +414,11 @@ public final class Replicator implements AutoCloseable {
         return position;
     }
 
-    /** The source's tables that the spec selects, with their schema (as they are now). */
+    /**
+     * The source's tables that the spec selects, with their schema (as they are now); each is
+     * checked to map to a node table before any is created, so that a table replication cannot
+     * take stops it before the others are half copied.
+     */
     private List<SourceTable> selectedTables() {
         List<SourceTable> result = new ArrayList<>();
         try {
@@ -424,6 +428,7 @@ public final class Replicator implements AutoCloseable {
         } catch (SQLException e) {
             throw SourceChecks.failure("listing the tables to replicate", e);
         }
+        result.forEach(table -> mapping(table, FIRST_TABLE_ID));
         return result;
     }
 
