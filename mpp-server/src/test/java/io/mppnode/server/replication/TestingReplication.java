@@ -39,6 +39,11 @@ final class TestingReplication {
 
     /** replicate-* values for {@code maria} and {@code tables}; {@code more} overrides. */
     static ReplicationSpec spec(TestingMariaDb maria, String tables, Map<String, String> more) {
+        return ReplicationManager.spec(specValues(maria, tables, more));
+    }
+
+    /** The replicate-* values of {@link #spec}, for a test to change before it parses them. */
+    static Map<String, String> specValues(TestingMariaDb maria, String tables, Map<String, String> more) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("replicate-source", maria.host() + ":" + maria.port());
         values.put("replicate-user", USER);
@@ -47,7 +52,7 @@ final class TestingReplication {
         values.put("replicate-heartbeat", "200ms");
         values.put("replicate-max-backoff", "500ms");
         values.putAll(more);
-        return ReplicationManager.spec(values);
+        return values;
     }
 
     /** Waits (bounded) until {@code condition} holds of the node's replication status. */
