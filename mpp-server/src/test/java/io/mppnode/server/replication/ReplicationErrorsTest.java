@@ -4,6 +4,7 @@ import static io.mppnode.server.replication.TestingReplication.awaitCaughtUp;
 import static io.mppnode.server.replication.TestingReplication.awaitStatus;
 import static io.mppnode.server.replication.TestingReplication.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mppnode.exec.storage.TableInfo;
 import io.mppnode.proto.replication.ReplicationSpec;
@@ -307,6 +308,13 @@ class ReplicationErrorsTest {
         assertThat(nodeRows(db + ".t")).as("the rows before the DDL").isEqualTo(before);
         assertThat(table(node, db + ".t").columns()).extracting(column -> column.name()).containsExactly("id", "v");
         assertTheNodeServes();
+        // a read of the stopped replica at a new ts cannot be answered as of that ts: it waits (up to
+        // the query's timeout, or the task's, which says the replica is behind) rather than answer stale rows
+        long now = new io.mppnode.server.binlog.Tso().next();
+        assertThatThrownBy(() -> TestingReplication.rows(node, List.of(node.address()), table(node, db + ".t"), now,
+                java.time.Duration.ofMillis(500)))
+                .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("replica is behind", "did not finish within 500 ms"));
+        assertTheNodeServes();
     }
 
     @Test
@@ -360,6 +368,30 @@ class ReplicationErrorsTest {
         assertTheNodeServes();
         node.node().replication().stop();
         assertThat(node.node().replication().status().getState()).isEqualTo(ReplicationState.STOPPED);
+    }
+
+    @Test
+    void aSourceThatIsDownAtStartIsReplicatedOnceItComesUp() throws Exception {
+        createTable();
+        maria.stop();
+        try {
+            node.node().replication().start(spec(db, Map.of()));
+            ReplicationStatus retrying = awaitStatus(node, "reconnects", s -> {
+                assertThat(s.getState()).as("state while the source is down: %s", s).isNotEqualTo(ReplicationState.FAILED);
+                return s.getReconnects() >= 2 && s.getState() == ReplicationState.RETRYING;
+            });
+            assertThat(retrying.getLastError()).contains("unreachable");
+            // the metrics say so too
+            assertThat(node.node().meters().get("mpp.replication.state").gauge().value())
+                    .isEqualTo(ReplicationState.RETRYING.getNumber());
+            assertThat(node.node().meters().get("mpp.replication.reconnects").functionCounter().count()).isGreaterThanOrEqualTo(2);
+            assertTheNodeServes();
+        } finally {
+            maria.restart();
+        }
+        awaitCaughtUp(node, maria);
+        awaitStatus(node, "streaming", status -> status.getState() == ReplicationState.STREAMING);
+        assertThat(nodeRows(db + ".t")).containsExactly("1|one", "2|two");
     }
 
     @Test
@@ -446,6 +478,8 @@ class ReplicationErrorsTest {
         assertThat(failed.getLastError()).isNotBlank();
         assertThat(node.node().replication().finished()).succeedsWithin(java.time.Duration.ofSeconds(10))
                 .isEqualTo(ReplicationState.FAILED);
+        assertThat(node.node().meters().get("mpp.replication.state").gauge().value()).isEqualTo(ReplicationState.FAILED.getNumber());
+        assertThat(node.node().meters().get("mpp.replication.reconnects").functionCounter().count()).isZero();
         return failed;
     }
 

@@ -95,6 +95,11 @@ final class TestingReplication {
 
     /** Every row of the node table at {@code startTs}. */
     static List<List<Object>> rows(TestingNode node, List<String> nodes, TableInfo table, long startTs) {
+        return rows(node, nodes, table, startTs, Duration.ofSeconds(30));
+    }
+
+    /** Every row of the node table at {@code startTs}, the query bounded by {@code timeout}. */
+    static List<List<Object>> rows(TestingNode node, List<String> nodes, TableInfo table, long startTs, Duration timeout) {
         Plan plan = Plan.newBuilder().setRoot(Executor.newBuilder().setExecutorId("exchange_sender_1")
                         .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
                         .addChildren(Executor.newBuilder().setExecutorId("table_scan_0")
@@ -103,7 +108,7 @@ final class TestingReplication {
                 .build();
         try (BufferAllocator results = new RootAllocator()) {
             return node.node().newCoordinator(results)
-                    .execute(QuerySpec.of(plan, nodes).withStartTs(startTs).withTimeout(Duration.ofSeconds(30))).rows();
+                    .execute(QuerySpec.of(plan, nodes).withStartTs(startTs).withTimeout(timeout)).rows();
         }
     }
 
