@@ -468,7 +468,7 @@ public final class Replicator implements AutoCloseable {
         open = null;
         AtomicReference<Exception> failure = new AtomicReference<>();
         SourceClient source = new SourceClient(spec.getHost(), spec.getPort(), spec.getUser(), spec.getPassword(), spec.getNonBlocking());
-        source.setServerId(spec.getServerId());
+        source.setServerId(Integer.toUnsignedLong(spec.getServerId())); // uint32 in the spec
         source.setKeepAlive(false);
         source.setEventDeserializer(deserializer());
         source.setConnectTimeout(10_000);

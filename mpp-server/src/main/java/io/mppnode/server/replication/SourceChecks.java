@@ -76,8 +76,9 @@ final class SourceChecks {
                 throw ReplicationException.fatal("the source " + where(spec) + " has binlog_row_image=" + image + "; replication needs whole"
                         + " rows: SET GLOBAL binlog_row_image='FULL' (and in my.cnf)");
             }
-            if (rows.getLong(5) == spec.getServerId()) {
-                throw ReplicationException.fatal("the replica's server_id " + spec.getServerId() + " is the source's own server_id;"
+            if (rows.getLong(5) == Integer.toUnsignedLong(spec.getServerId())) {
+                throw ReplicationException.fatal("the replica's server_id " + Integer.toUnsignedLong(spec.getServerId())
+                        + " is the source's own server_id;"
                         + " give the replica a server_id no other server uses");
             }
             checkGrants(connection, spec);
@@ -257,7 +258,7 @@ final class SourceChecks {
                 return new ReplicationException("the source cannot send its binlog from " + SourcePositions.describe(from) + ": "
                         + server.getMessage() + ". If that position was purged (PURGE BINARY LOGS, expire_logs_days), the rows"
                         + " changed since are gone from the binlog: start afresh with a snapshot (new nodes or a new data dir);"
-                        + " if another replica uses server_id " + spec.getServerId() + ", give this one another", false, error);
+                        + " if another replica uses server_id " + Integer.toUnsignedLong(spec.getServerId()) + ", give this one another", false, error);
             }
             if (server.getErrorCode() == ER_SPECIFIC_ACCESS_DENIED || server.getErrorCode() == ER_ACCESS_DENIED) {
                 return new ReplicationException("the source refused the binlog stream: " + server.getMessage() + "; GRANT REPLICATION SLAVE"
