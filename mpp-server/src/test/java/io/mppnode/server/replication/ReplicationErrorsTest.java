@@ -138,6 +138,30 @@ class ReplicationErrorsTest {
         assertNothingReplicatedAndTheNodeServes();
     }
 
+    // ----- server_id -----
+
+    @Test
+    void theSourcesOwnServerIdIsRefused() {
+        createTable();
+        ReplicationStatus failed = startAndAwaitFailure(spec(db, Map.of("replicate-server-id", "1")));
+        assertThat(failed.getLastError()).contains("server_id 1 is the source's own").contains("give the replica a server_id");
+        assertNothingReplicatedAndTheNodeServes();
+    }
+
+    @Test
+    void theSourcesOwnServerIdIsRefusedAboveTwoToThe31() {
+        // server_id is unsigned 32-bit: 4294967295 is a valid one, and must compare as such
+        createTable();
+        maria.execute("SET GLOBAL server_id = 4294967295");
+        try {
+            ReplicationStatus failed = startAndAwaitFailure(spec(db, Map.of("replicate-server-id", "4294967295")));
+            assertThat(failed.getLastError()).contains("server_id 4294967295 is the source's own");
+        } finally {
+            maria.execute("SET GLOBAL server_id = 1");
+        }
+        assertNothingReplicatedAndTheNodeServes();
+    }
+
     // ----- binlog_format -----
 
     @Test
