@@ -138,6 +138,22 @@ class ReplicationErrorsTest {
         assertNothingReplicatedAndTheNodeServes();
     }
 
+    @Test
+    void rightsGrantedThroughADefaultRoleAreEnough() throws Exception {
+        // not a mistake: the grant checks must see privileges a role gives
+        createTable();
+        String user = "role_" + db;
+        maria.execute("", List.of("SET SESSION sql_log_bin = 0",
+                "CREATE ROLE " + user + "_r",
+                "GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO " + user + "_r",
+                "CREATE USER '" + user + "'@'%' IDENTIFIED BY 'pw'",
+                "GRANT " + user + "_r TO '" + user + "'@'%'",
+                "SET DEFAULT ROLE " + user + "_r FOR '" + user + "'@'%'"));
+        node.node().replication().start(spec(db, Map.of("replicate-user", user, "replicate-password", "pw")));
+        awaitCaughtUp(node, maria);
+        assertThat(nodeRows(db + ".t")).containsExactly("1|one", "2|two");
+    }
+
     // ----- server_id -----
 
     @Test
