@@ -209,7 +209,9 @@ public record NodeConfig(
         values.put("binlog-retention-size", String.valueOf(binlog.retentionBytes()));
         values.put("gc-life-time", binlog.gcLifeTime().toMillis() + "ms");
         values.put("compaction-interval", binlog.compactionInterval().toMillis() + "ms");
-        values.putAll(replication.values());
+        // In the table's order (replication.values() is a Map.copyOf, whose order is arbitrary).
+        ReplicationSettings.PROPERTIES.forEach((name, defaultAndDescription) ->
+                values.put(name, replication.values().getOrDefault(name, defaultAndDescription[0])));
         return values;
     }
 

@@ -82,11 +82,8 @@ public record ReplicationSettings(Map<String, String> values) {
         if (source.isEmpty()) {
             throw new ConfigException("replicate-source is empty: give the source server as host:port");
         }
-        try {
-            spec.setHost(NodeConfig.host(source)).setPort(NodeConfig.port(source));
-        } catch (RuntimeException e) {
-            throw new ConfigException("bad value '" + source + "' for replicate-source: expected host:port");
-        }
+        checkAddress("replicate-source", source);
+        spec.setHost(NodeConfig.host(source)).setPort(NodeConfig.port(source));
         spec.setUser(get.apply("replicate-user")).setPassword(get.apply("replicate-password"));
         if (spec.getUser().isEmpty()) {
             throw new ConfigException("replicate-user is empty: give the user replication connects as");
@@ -99,6 +96,11 @@ public record ReplicationSettings(Map<String, String> values) {
         List<String> tables = list(get.apply("replicate-tables"));
         if (tables.isEmpty()) {
             throw new ConfigException("replicate-tables is empty: name databases (db) or tables (db.table) to replicate");
+        }
+        for (String table : tables) {
+            if (table.startsWith(".") || table.endsWith(".")) {
+                throw new ConfigException("bad entry '" + table + "' in replicate-tables: expected db or db.table");
+            }
         }
         spec.addAllTables(tables);
         spec.setStart(start(get.apply("replicate-start")));
@@ -113,7 +115,10 @@ public record ReplicationSettings(Map<String, String> values) {
             throw new ConfigException("bad value '" + skip + "' for replicate-skip-heartbeats: true or false");
         }
         spec.setSkipHeartbeats(skip.equals("true"));
-        spec.addAllNodes(list(get.apply("replicate-nodes")));
+        for (String node : list(get.apply("replicate-nodes"))) {
+            checkAddress("replicate-nodes", node);
+            spec.addNodes(node);
+        }
         long regions = number("replicate-regions-per-node", get);
         if (regions < 1 || regions * Math.max(1, spec.getNodesCount()) > 1023) {
             throw new ConfigException("bad value '" + regions + "' for replicate-regions-per-node: at least 1, and at most 1023 regions"
@@ -170,6 +175,20 @@ public record ReplicationSettings(Map<String, String> values) {
         }
         throw new ConfigException("bad value '" + text + "' for replicate-start: snapshot, now, FILE:POS (such as mariadb-bin.000002:4;"
                 + " :4 for the oldest file), or gtid:SET");
+    }
+
+    /** host:port with a non-empty host and a port from 1 to 65535. */
+    private static void checkAddress(String name, String address) {
+        int colon = address.lastIndexOf(':');
+        int port;
+        try {
+            port = colon <= 0 ? -1 : Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            throw new ConfigException("bad value '" + address + "' for " + name + ": expected host:port, the port from 1 to 65535");
+        }
     }
 
     private static long number(String name, java.util.function.Function<String, String> get) {

@@ -415,7 +415,11 @@ public final class Replicator implements AutoCloseable {
         return position;
     }
 
-    /** The source's tables that the spec selects, with their schema (as they are now). */
+    /**
+     * The source's tables that the spec selects, with their schema (as they are now); each is
+     * checked to map to a node table before any is created, so that a table replication cannot
+     * take stops it before the others are half copied.
+     */
     private List<SourceTable> selectedTables() {
         List<SourceTable> result = new ArrayList<>();
         try {
@@ -425,6 +429,7 @@ public final class Replicator implements AutoCloseable {
         } catch (SQLException e) {
             throw SourceChecks.failure("listing the tables to replicate", e);
         }
+        result.forEach(table -> mapping(table, FIRST_TABLE_ID));
         return result;
     }
 
@@ -464,7 +469,7 @@ public final class Replicator implements AutoCloseable {
         open = null;
         AtomicReference<Exception> failure = new AtomicReference<>();
         SourceClient source = new SourceClient(spec.getHost(), spec.getPort(), spec.getUser(), spec.getPassword(), spec.getNonBlocking());
-        source.setServerId(spec.getServerId());
+        source.setServerId(Integer.toUnsignedLong(spec.getServerId())); // uint32 in the spec
         source.setKeepAlive(false);
         source.setEventDeserializer(deserializer());
         source.setConnectTimeout(10_000);
@@ -762,7 +767,7 @@ public final class Replicator implements AutoCloseable {
                 if (other.tables().stream().anyMatch(filter::selects)) {
                     if (other.rows()) {
                         throw ReplicationException.fatal("the source logged a statement, not rows, for replicated table "
-                                + other.tables().getFirst().qualified() + " at " + file + ":" + header.getPosition() + ": '"
+                                + other.tables().stream().filter(filter::selects).findFirst().orElseThrow().qualified() + " at " + file + ":" + header.getPosition() + ": '"
                                 + abbreviate(query.getSql()) + "'; its session ran with binlog_format other than ROW: set binlog_format=ROW"
                                 + " globally (and for every writing session), then start afresh with a snapshot");
                     }

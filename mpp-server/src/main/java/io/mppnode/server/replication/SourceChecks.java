@@ -28,6 +28,8 @@ final class SourceChecks {
     private static final int ER_TABLEACCESS_DENIED = 1142;
     private static final int ER_SPECIFIC_ACCESS_DENIED = 1227;
     private static final int ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236;
+    private static final int ER_BAD_DB_ERROR = 1049;
+    private static final int ER_NO_SUCH_TABLE = 1146;
 
     private SourceChecks() {}
 
@@ -74,11 +76,13 @@ final class SourceChecks {
                 throw ReplicationException.fatal("the source " + where(spec) + " has binlog_row_image=" + image + "; replication needs whole"
                         + " rows: SET GLOBAL binlog_row_image='FULL' (and in my.cnf)");
             }
-            if (rows.getLong(5) == spec.getServerId()) {
-                throw ReplicationException.fatal("the replica's server_id " + spec.getServerId() + " is the source's own server_id;"
+            if (rows.getLong(5) == Integer.toUnsignedLong(spec.getServerId())) {
+                throw ReplicationException.fatal("the replica's server_id " + Integer.toUnsignedLong(spec.getServerId())
+                        + " is the source's own server_id;"
                         + " give the replica a server_id no other server uses");
             }
             checkGrants(connection, spec);
+            checkSelect(connection, spec);
             return mariaDb;
         } catch (SQLException e) {
             throw failure("checking the source's settings", e);
@@ -106,6 +110,37 @@ final class SourceChecks {
         if (!everything && !all.contains("BINLOG MONITOR") && !all.contains("REPLICATION CLIENT") && !all.contains("SUPER")) {
             throw ReplicationException.fatal("user '" + spec.getUser() + "' may not see the binlog positions of " + where(spec)
                     + " (it lacks BINLOG MONITOR, on MySQL REPLICATION CLIENT): GRANT BINLOG MONITOR ON *.* TO '" + spec.getUser() + "'@'<host>'");
+        }
+    }
+
+    /**
+     * SELECT on what is replicated. Without it the server hides the tables (information_schema,
+     * SHOW TABLES), and replication would take them for tables that do not exist: nothing copied,
+     * and their rows later refused with a misleading message. The probe is a SELECT of no rows:
+     * of the table, or for a database of a table name no one uses, which the server answers with
+     * "no such table" (1146) when the user may read the database's tables and "denied" (1142)
+     * when not.
+     */
+    private static void checkSelect(Connection connection, ReplicationSpec spec) throws SQLException {
+        for (String entry : spec.getTablesList()) {
+            String name = entry.strip().endsWith(".*") ? entry.strip().substring(0, entry.strip().length() - 2) : entry.strip();
+            int dot = name.indexOf('.');
+            String probe = "SELECT 1 FROM " + SourceSnapshot.quote(dot < 0 ? name : name.substring(0, dot)) + "."
+                    + SourceSnapshot.quote(dot < 0 ? "mpp_replication_select_probe" : name.substring(dot + 1)) + " LIMIT 0";
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(probe);
+            } catch (SQLException e) {
+                int code = e.getErrorCode();
+                if (code == ER_BAD_DB_ERROR || code == ER_NO_SUCH_TABLE) {
+                    continue; // not there yet: its CREATE comes with the binlog
+                }
+                if (code == ER_DBACCESS_DENIED || code == ER_TABLEACCESS_DENIED || code == ER_SPECIFIC_ACCESS_DENIED) {
+                    throw new ReplicationException("user '" + spec.getUser() + "' may not read " + name + " on " + where(spec) + " ("
+                            + e.getMessage() + "); the snapshot and the table schemas need SELECT: GRANT SELECT ON "
+                            + (dot < 0 ? name + ".*" : name) + " TO '" + spec.getUser() + "'@'<host>'", false, e);
+                }
+                throw e;
+            }
         }
     }
 
@@ -223,7 +258,7 @@ final class SourceChecks {
                 return new ReplicationException("the source cannot send its binlog from " + SourcePositions.describe(from) + ": "
                         + server.getMessage() + ". If that position was purged (PURGE BINARY LOGS, expire_logs_days), the rows"
                         + " changed since are gone from the binlog: start afresh with a snapshot (new nodes or a new data dir);"
-                        + " if another replica uses server_id " + spec.getServerId() + ", give this one another", false, error);
+                        + " if another replica uses server_id " + Integer.toUnsignedLong(spec.getServerId()) + ", give this one another", false, error);
             }
             if (server.getErrorCode() == ER_SPECIFIC_ACCESS_DENIED || server.getErrorCode() == ER_ACCESS_DENIED) {
                 return new ReplicationException("the source refused the binlog stream: " + server.getMessage() + "; GRANT REPLICATION SLAVE"

@@ -40,22 +40,36 @@ sealed interface SourceStatement {
 
     String IDENT = "(?:`(?:[^`]|``)+`|[\\w$]+)";
     Pattern NAME = Pattern.compile("(" + IDENT + ")(?:\\s*\\.\\s*(" + IDENT + "))?");
-    Pattern CREATE_TABLE = Pattern.compile("CREATE\\s+(OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(.*)",
+    Pattern CREATE_TABLE = Pattern.compile("CREATE\\s+(OR\\s+REPLACE\\s+)?(TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ALTER_TABLE = Pattern.compile("ALTER\\s+(?:ONLINE\\s+)?(?:IGNORE\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-    Pattern DROP_TABLE = Pattern.compile("DROP\\s+(?:TEMPORARY\\s+)?TABLES?\\s+(?:IF\\s+EXISTS\\s+)?(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern DROP_TABLE = Pattern.compile("DROP\\s+(TEMPORARY\\s+)?TABLES?\\s+(?:IF\\s+EXISTS\\s+)?(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern DROP_DATABASE = Pattern.compile("DROP\\s+(?:DATABASE|SCHEMA)\\s+(?:IF\\s+EXISTS\\s+)?(" + IDENT + ")",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern INDEX = Pattern.compile("(?:CREATE|DROP)\\s+(?:OR\\s+REPLACE\\s+)?(?:ONLINE\\s+)?(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\b.*",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern RENAME_OR_TRUNCATE = Pattern.compile("(?:RENAME\\s+TABLES?|TRUNCATE(?:\\s+TABLE)?)\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern ROWS = Pattern.compile("(?:INSERT|REPLACE)(?:\\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*\\s+(?:INTO\\s+)?(.*)"
-            + "|UPDATE(?:\\s+(?:LOW_PRIORITY|IGNORE))*\\s+(.*)|DELETE(?:\\s+(?:LOW_PRIORITY|QUICK|IGNORE))*\\s+FROM\\s+(.*)"
+            + "|UPDATE(?:\\s+(?:LOW_PRIORITY|IGNORE))*\\s+(.*)|DELETE(?:\\s+(?:LOW_PRIORITY|QUICK|IGNORE))*\\s+(.*)"
             + "|LOAD\\s+DATA\\b.*?\\bINTO\\s+TABLE\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    /**
+     * A table reference of a multi-table UPDATE or DELETE: the first name, or one after a comma,
+     * JOIN, FROM or USING (opening parentheses between).
+     */
+    Pattern REFERENCE = Pattern.compile("(?:^|,|\\b(?:JOIN|STRAIGHT_JOIN|FROM|USING)\\b)\\s*(?:\\(\\s*)*(" + IDENT + ")(?:\\s*\\.\\s*(" + IDENT + "))?",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern UPDATE_END = Pattern.compile("\\bSET\\b", Pattern.CASE_INSENSITIVE);
+    Pattern DELETE_END = Pattern.compile("\\b(?:WHERE|ORDER\\s+BY|LIMIT|RETURNING)\\b", Pattern.CASE_INSENSITIVE);
+    Pattern LEADING_FROM = Pattern.compile("FROM\\b\\s*", Pattern.CASE_INSENSITIVE);
     Pattern ADD_COLUMN = Pattern.compile("ADD\\s+(?:COLUMN\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s+)?(" + IDENT + ")\\s+(.*)",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-    Pattern HARMLESS_CLAUSE = Pattern.compile("(?:ADD\\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\\b|DROP\\s+(?:INDEX|KEY)\\b|ALGORITHM\\s*=?|LOCK\\s*=?).*",
+    /** ADD [COLUMN] [IF NOT EXISTS] (col def, col def, ...): columns at the end, in order. */
+    Pattern ADD_COLUMN_LIST = Pattern.compile("ADD\\s+(?:COLUMN\\s*)?(?:IF\\s+NOT\\s+EXISTS\\s*)?\\((.*)\\)",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    Pattern COLUMN_DEFINITION = Pattern.compile("(" + IDENT + ")\\s+(.*)", Pattern.DOTALL);
+    Pattern HARMLESS_CLAUSE = Pattern.compile("(?:ADD\\s+(?:INDEX|KEY|FULLTEXT|SPATIAL)\\b|DROP\\s+(?:INDEX|KEY)\\b|ALGORITHM\\s*=?|LOCK\\s*=?"
+            + "|(?:DISABLE|ENABLE)\\s+KEYS\\s*$).*",
             Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     Pattern CLAUSE_KEYWORD = Pattern.compile("(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|PERIOD|SYSTEM|INDEX|KEY|FULLTEXT|SPATIAL|PARTITION)\\b",
             Pattern.CASE_INSENSITIVE);
@@ -70,13 +84,19 @@ sealed interface SourceStatement {
         }
         Matcher m;
         if ((m = CREATE_TABLE.matcher(text)).matches()) {
-            return new CreateTable(firstName(m.group(2), database), m.group(1) != null);
+            if (m.group(2) != null) {
+                return new Ignored(); // a temporary table: not a replicated one, even when it shadows one's name
+            }
+            return new CreateTable(firstName(m.group(3), database), m.group(1) != null);
         }
         if ((m = ALTER_TABLE.matcher(text)).matches()) {
             return alter(text, m.group(1), database);
         }
         if ((m = DROP_TABLE.matcher(text)).matches()) {
-            return new DropTables(names(m.group(1), database));
+            if (m.group(1) != null) {
+                return new Ignored(); // DROP TEMPORARY TABLE drops no base table
+            }
+            return new DropTables(names(m.group(2), database));
         }
         if ((m = DROP_DATABASE.matcher(text)).matches()) {
             return new DropDatabase(unquote(m.group(1)));
@@ -88,6 +108,14 @@ sealed interface SourceStatement {
             return new Unsupported(text, names(m.group(1), database), false);
         }
         if ((m = ROWS.matcher(text)).matches()) {
+            if (m.group(2) != null) { // UPDATE: every table before SET (a multi-table UPDATE may change any of them)
+                return new Unsupported(text, references(m.group(2), UPDATE_END, database), true);
+            }
+            if (m.group(3) != null) { // DELETE: the targets, and the tables their aliases may stand for
+                String rest = m.group(3);
+                Matcher from = LEADING_FROM.matcher(rest);
+                return new Unsupported(text, references(from.lookingAt() ? rest.substring(from.end()) : rest, DELETE_END, database), true);
+            }
             for (int group = 1; group <= 4; group++) {
                 if (m.group(group) != null) {
                     return new Unsupported(text, List.of(firstName(m.group(group), database)), true);
@@ -109,8 +137,20 @@ sealed interface SourceStatement {
             if (trimmed.isEmpty() || HARMLESS_CLAUSE.matcher(trimmed).matches()) {
                 continue;
             }
+            Matcher list = ADD_COLUMN_LIST.matcher(trimmed);
+            if (list.matches()) {
+                for (String definition : splitTopLevel(list.group(1))) {
+                    Matcher column = COLUMN_DEFINITION.matcher(definition.strip());
+                    if (!column.matches() || CLAUSE_KEYWORD.matcher(column.group(1)).matches() || positioned(column.group(2))) {
+                        return new Unsupported(text, List.of(table), false);
+                    }
+                    added.add(unquote(column.group(1)));
+                }
+                continue;
+            }
             Matcher add = ADD_COLUMN.matcher(trimmed);
-            if (add.matches() && !CLAUSE_KEYWORD.matcher(add.group(1)).matches() && !positioned(add.group(2))) {
+            if (add.matches() && !CLAUSE_KEYWORD.matcher(add.group(1)).matches() && !add.group(1).equalsIgnoreCase("COLUMN")
+                    && !positioned(add.group(2))) {
                 added.add(unquote(add.group(1)));
                 continue;
             }
@@ -156,6 +196,21 @@ sealed interface SourceStatement {
             return new TableName(database, text.strip());
         }
         return tableName(name, database);
+    }
+
+    /** The table references of {@code text} up to {@code end}: the first name, and every one after a comma, JOIN, FROM or USING. */
+    private static List<TableName> references(String text, Pattern end, String database) {
+        Matcher stop = end.matcher(text);
+        String part = stop.find() ? text.substring(0, stop.start()) : text;
+        java.util.Set<TableName> result = new java.util.LinkedHashSet<>();
+        Matcher reference = REFERENCE.matcher(part.strip());
+        while (reference.find()) {
+            result.add(tableName(reference, database));
+        }
+        if (result.isEmpty()) {
+            result.add(firstName(text, database));
+        }
+        return List.copyOf(result);
     }
 
     private static List<TableName> names(String text, String database) {

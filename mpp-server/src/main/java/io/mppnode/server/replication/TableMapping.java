@@ -69,7 +69,7 @@ public final class TableMapping {
         requireNonNull(nodeName, "nodeName is null");
         if (table.primaryKey().isEmpty()) {
             throw new IllegalArgumentException("table " + table.qualifiedName() + " has no primary key; the node needs "
-                    + "one to find rows for updates and deletes; add one or leave the table out of replication-tables");
+                    + "one to find rows for updates and deletes; add one or leave the table out of replicate-tables");
         }
         List<ColumnMapping> columns = new ArrayList<>();
         List<ColumnSchema> nodeColumns = new ArrayList<>();

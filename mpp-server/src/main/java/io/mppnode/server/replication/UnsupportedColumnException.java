@@ -19,7 +19,7 @@ public final class UnsupportedColumnException extends RuntimeException {
      */
     public UnsupportedColumnException(String table, String column, String columnType, String reason) {
         super("column " + table + "." + column + " has type " + columnType + ", which the node cannot replicate: "
-                + reason + "; change the column type or leave the table out of replication-tables");
+                + reason + "; change the column type or leave the table out of replicate-tables");
         this.table = requireNonNull(table, "table is null");
         this.column = requireNonNull(column, "column is null");
         this.columnType = requireNonNull(columnType, "columnType is null");

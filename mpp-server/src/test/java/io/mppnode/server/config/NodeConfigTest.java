@@ -45,7 +45,20 @@ class NodeConfigTest {
                 "binlog-retention-age",
                 "binlog-retention-size",
                 "gc-life-time",
-                "compaction-interval");
+                "compaction-interval",
+                "replicate-source",
+                "replicate-user",
+                "replicate-password",
+                "replicate-server-id",
+                "replicate-tables",
+                "replicate-start",
+                "replicate-mode",
+                "replicate-heartbeat",
+                "replicate-skip-heartbeats",
+                "replicate-nodes",
+                "replicate-regions-per-node",
+                "replicate-table-ids",
+                "replicate-max-backoff");
         assertThat(NodeConfig.PROPERTIES.values()).allSatisfy(defaultAndDescription -> {
             assertThat(defaultAndDescription).hasSize(2);
             assertThat(defaultAndDescription[1]).as("description").isNotBlank();
@@ -98,7 +111,20 @@ class NodeConfigTest {
                 Map.entry("binlog-retention-age", "168h"),
                 Map.entry("binlog-retention-size", "0"),
                 Map.entry("gc-life-time", "10m"),
-                Map.entry("compaction-interval", "1m"));
+                Map.entry("compaction-interval", "1m"),
+                Map.entry("replicate-source", ""),
+                Map.entry("replicate-user", ""),
+                Map.entry("replicate-password", ""),
+                Map.entry("replicate-server-id", "6000"),
+                Map.entry("replicate-tables", ""),
+                Map.entry("replicate-start", "snapshot"),
+                Map.entry("replicate-mode", "follow"),
+                Map.entry("replicate-heartbeat", "1s"),
+                Map.entry("replicate-skip-heartbeats", "false"),
+                Map.entry("replicate-nodes", ""),
+                Map.entry("replicate-regions-per-node", "2"),
+                Map.entry("replicate-table-ids", ""),
+                Map.entry("replicate-max-backoff", "30s"));
         assertThat(NodeConfig.load(defaults)).isEqualTo(NodeConfig.defaults());
     }
 

@@ -114,12 +114,12 @@ class SourceSchemasTest {
                     .isInstanceOf(UnsupportedColumnException.class)
                     .hasMessageContaining("schemas_test.odd." + column.name())
                     .hasMessageContaining(column.columnType())
-                    .hasMessageContaining("change the column type or leave the table out of replication-tables");
+                    .hasMessageContaining("change the column type or leave the table out of replicate-tables");
         }
         assertThatThrownBy(() -> ColumnMapping.of(table.qualifiedName(), column(table, "tm")))
                 .hasMessage("column schemas_test.odd.tm has type time, which the node cannot replicate: the node has "
                         + "no time-of-day type (a DATETIME, or an INT of seconds, would do); change the column type "
-                        + "or leave the table out of replication-tables");
+                        + "or leave the table out of replicate-tables");
         assertThatThrownBy(() -> ColumnMapping.of(table.qualifiedName(), column(table, "wide")))
                 .hasMessageContaining("at most 38 digits");
         // The table as a whole is refused at its first such column.
@@ -142,7 +142,7 @@ class SourceSchemasTest {
         assertThatThrownBy(() -> TableMapping.of(table, 603, "no_key"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("table schemas_test.no_key has no primary key; the node needs one to find rows for updates "
-                        + "and deletes; add one or leave the table out of replication-tables");
+                        + "and deletes; add one or leave the table out of replicate-tables");
     }
 
     @Test

@@ -39,6 +39,11 @@ final class TestingReplication {
 
     /** replicate-* values for {@code maria} and {@code tables}; {@code more} overrides. */
     static ReplicationSpec spec(TestingMariaDb maria, String tables, Map<String, String> more) {
+        return ReplicationManager.spec(specValues(maria, tables, more));
+    }
+
+    /** The replicate-* values of {@link #spec}, for a test to change before it parses them. */
+    static Map<String, String> specValues(TestingMariaDb maria, String tables, Map<String, String> more) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("replicate-source", maria.host() + ":" + maria.port());
         values.put("replicate-user", USER);
@@ -47,7 +52,7 @@ final class TestingReplication {
         values.put("replicate-heartbeat", "200ms");
         values.put("replicate-max-backoff", "500ms");
         values.putAll(more);
-        return ReplicationManager.spec(values);
+        return values;
     }
 
     /** Waits (bounded) until {@code condition} holds of the node's replication status. */
@@ -90,6 +95,11 @@ final class TestingReplication {
 
     /** Every row of the node table at {@code startTs}. */
     static List<List<Object>> rows(TestingNode node, List<String> nodes, TableInfo table, long startTs) {
+        return rows(node, nodes, table, startTs, Duration.ofSeconds(30));
+    }
+
+    /** Every row of the node table at {@code startTs}, the query bounded by {@code timeout}. */
+    static List<List<Object>> rows(TestingNode node, List<String> nodes, TableInfo table, long startTs, Duration timeout) {
         Plan plan = Plan.newBuilder().setRoot(Executor.newBuilder().setExecutorId("exchange_sender_1")
                         .setExchangeSender(ExchangeSender.newBuilder().setType(ExchangeType.PASS_THROUGH))
                         .addChildren(Executor.newBuilder().setExecutorId("table_scan_0")
@@ -98,7 +108,7 @@ final class TestingReplication {
                 .build();
         try (BufferAllocator results = new RootAllocator()) {
             return node.node().newCoordinator(results)
-                    .execute(QuerySpec.of(plan, nodes).withStartTs(startTs).withTimeout(Duration.ofSeconds(30))).rows();
+                    .execute(QuerySpec.of(plan, nodes).withStartTs(startTs).withTimeout(timeout)).rows();
         }
     }
 
