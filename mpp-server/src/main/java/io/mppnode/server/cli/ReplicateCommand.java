@@ -138,7 +138,7 @@ public final class ReplicateCommand implements Callable<Integer> {
             out.print(format(now));
             return now.getState() == ReplicationState.FAILED ? 2 : 0;
         } catch (ConfigException e) {
-            err.println("mpp replicate: " + e.getMessage());
+            err.println("mpp replicate: " + flagNames(e.getMessage()));
             return 2;
         } catch (StatusRuntimeException e) {
             err.println("mpp replicate: node " + node + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
@@ -147,6 +147,15 @@ public final class ReplicateCommand implements Callable<Integer> {
             err.println("mpp replicate: failed: " + e);
             return 1;
         }
+    }
+
+    /**
+     * The settings' messages name the node properties (replicate-start); here the user typed the
+     * flags (--start), so the message names those.
+     */
+    static String flagNames(String message) {
+        return message.replaceAll("\\breplicate-(source|user|password|server-id|tables|start|heartbeat|nodes|regions-per-node|table-ids"
+                + "|max-backoff)\\b", "--$1");
     }
 
     private Map<String, String> values() {

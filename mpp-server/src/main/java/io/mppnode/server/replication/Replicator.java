@@ -50,6 +50,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -468,6 +469,8 @@ public final class Replicator implements AutoCloseable {
         queue.clear();
         open = null;
         AtomicReference<Exception> failure = new AtomicReference<>();
+        // Set when this thread stops taking events: the reader must not wait for room in the queue then.
+        AtomicBoolean ended = new AtomicBoolean();
         SourceClient source = new SourceClient(spec.getHost(), spec.getPort(), spec.getUser(), spec.getPassword(), spec.getNonBlocking());
         source.setServerId(Integer.toUnsignedLong(spec.getServerId())); // uint32 in the spec
         source.setKeepAlive(false);
@@ -484,7 +487,14 @@ public final class Replicator implements AutoCloseable {
         }
         source.registerEventListener(event -> {
             try {
-                queue.put(event);
+                // The reader holds the client's connect lock while it waits here, and disconnect() waits for
+                // that lock: once nobody takes events any more, drop them (the next session reads them again
+                // from the applied position) instead of waiting for room forever.
+                while (!queue.offer(event, 100, TimeUnit.MILLISECONDS)) {
+                    if (stopping || ended.get()) {
+                        return;
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -518,7 +528,7 @@ public final class Replicator implements AutoCloseable {
                 }
                 try {
                     while (!queue.offer(END, 100, TimeUnit.MILLISECONDS)) {
-                        if (stopping) {
+                        if (stopping || ended.get()) {
                             queue.clear();
                         }
                     }
@@ -549,6 +559,7 @@ public final class Replicator implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            ended.set(true);
             disconnect();
             try {
                 reader.join(10_000);
