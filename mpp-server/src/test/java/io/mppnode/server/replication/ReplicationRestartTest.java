@@ -22,9 +22,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -38,7 +40,8 @@ import org.junit.jupiter.api.TestInstance;
  * the replicating node (resuming from the position it holds, with and without a checkpoint taken
  * before), of MariaDB (a crash and a clean stop: the replica retries, says so in its status and
  * metrics, and carries on), and of a node that takes rows but does not replicate, in a 3-node
- * cluster. Afterwards the nodes hold exactly MariaDB's rows, and every upstream transaction was
+ * cluster (kept down until replication reports it, then started again on its data dir and port).
+ * Afterwards the nodes hold exactly MariaDB's rows, and every upstream transaction was
  * committed once: the events table has MariaDB's count and values, and the COMMITs in a node's
  * binlog carry strictly increasing source positions, one per upstream transaction.
  *
@@ -103,7 +106,7 @@ class ReplicationRestartTest {
         try (SourceWriter writer = SourceWriter.start(maria, db, 1)) {
             writer.awaitCommitted(BEFORE_RESTART);
             // restart while the replica is far behind the writer, its queue of source events full
-            awaitStatus(node, "the replica to fall far behind the writer", status -> status.getLagEvents() >= 8000 || writer.committed() >= 5000);
+            awaitStatus(node, "the replica to fall far behind the writer", status -> status.getLagEvents() >= 8000 || writer.committed() >= SourceWriter.BURST);
             long beforeRestart = writer.committed();
             node = restart(node);
             assertThat(writer.committed()).as("transactions committed upstream while the node restarted").isGreaterThan(beforeRestart);
@@ -181,7 +184,7 @@ class ReplicationRestartTest {
 
         try (SourceWriter writer = SourceWriter.start(maria, db, crash ? 3 : 4)) {
             writer.awaitCommitted(BEFORE_RESTART);
-            awaitStatus(node, "the replica to fall far behind the writer", status -> status.getLagEvents() >= 8000 || writer.committed() >= 5000);
+            awaitStatus(node, "the replica to fall far behind the writer", status -> status.getLagEvents() >= 8000 || writer.committed() >= SourceWriter.BURST);
             if (crash) {
                 maria.kill();
             } else {
@@ -223,31 +226,49 @@ class ReplicationRestartTest {
         awaitCaughtUp(replicating, maria);
         assertThat(table(cluster.get(2), db + ".items")).as("the table on a non-replicating node").isNotNull();
 
-        long reconnectsBefore;
-        try (SourceWriter writer = SourceWriter.start(maria, db, 5)) {
+        try (SourceWriter writer = SourceWriter.start(maria, db, 5, BEFORE_RESTART)) { // a steady load: three nodes take longer to catch up
             writer.awaitCommitted(BEFORE_RESTART);
-            reconnectsBefore = replicating.node().replication().status().getReconnects();
-            long beforeRestart = writer.committed();
-            cluster.set(2, restart(cluster.get(2))); // writes to it fail meanwhile
-            assertThat(writer.committed()).as("transactions committed upstream while the node restarted").isGreaterThan(beforeRestart);
-            assertThat(cluster.get(2).address()).isEqualTo(addresses.get(2));
-            // Writes to the node while it is down either fail (a retry from the applied position: reconnects grows, the
-            // last error names the node) or wait in gRPC until it is back on its port; which one depends on timing.
-            // Either way nothing may be lost or doubled, which the checks below hold to.
+            long reconnectsBefore = replicating.node().replication().status().getReconnects();
+            TestingNode down = cluster.get(2);
+            String downAddress = addresses.get(2);
+            Path downDataDir = down.node().config().dataDir();
+            down.node().close(); // its data dir stays
+            // while it is down, writes to it fail and replication retries, naming it
+            ReplicationStatus retrying = awaitStatus(replicating, "replication to retry the node that is down",
+                    status -> status.getState() == ReplicationState.RETRYING && status.getReconnects() > reconnectsBefore
+                            && status.getLastError().contains(downAddress));
+            assertThat(retrying.getLastError()).contains("does not answer");
+            long committedWhileDown = writer.committed();
+            writer.awaitCommitted(committedWhileDown + 50); // the source moves on meanwhile
+
+            // the same node again: its data dir and port
+            TestingNode back = TestingNode.start(Map.of("sample-tables", "false", "listen-address", downAddress, "data-dir",
+                    downDataDir.toString()));
+            nodes.remove(down);
+            nodes.add(back);
+            nodes.add(down); // closed after the node that took over its data dir, whose files it then deletes
+            cluster.set(2, back);
+            assertThat(back.address()).isEqualTo(downAddress);
+            long appliedBefore = replicating.node().replication().status().getTransactionsApplied();
+            awaitStatus(replicating, "replication to carry on once the node is back",
+                    status -> status.getState() == ReplicationState.STREAMING && status.getTransactionsApplied() > appliedBefore);
             writer.awaitCommitted(writer.committed() + AFTER_RESTART);
             writer.stop();
         }
         ReplicationStatus after = awaitCaughtUp(replicating, maria);
         assertThat(after.getState()).isEqualTo(ReplicationState.STREAMING);
-        if (after.getReconnects() > reconnectsBefore) {
-            assertThat(after.getLastError()).as("the last error of the retry").contains("node");
-        }
         assertSameAsSource(replicating, addresses, maria, db + ".items");
         assertSameAsSource(replicating, addresses, maria, db + ".events");
-        assertThat(rows(replicating, addresses, table(replicating, db + ".events"))).hasSize((int) SourceWriter.sourceCount(maria, db + ".events"));
+        long sourceEvents = SourceWriter.sourceCount(maria, db + ".events");
+        assertThat(rows(replicating, addresses, table(replicating, db + ".events"))).as("count(*) of %s.events", db).hasSize((int) sourceEvents);
+        // each node committed each upstream transaction at most once; together they hold every one
+        Set<String> transactions = new HashSet<>();
         for (TestingNode node : cluster) {
-            assertThat(SourceWriter.assertNoTransactionTwice(node)).as("commits on %s", node.address()).isNotEmpty();
+            List<SourcePosition> commits = SourceWriter.assertNoTransactionTwice(node);
+            assertThat(commits).as("commits on %s", node.address()).isNotEmpty();
+            commits.forEach(position -> transactions.add(position.getFile() + ":" + position.getPosition()));
         }
+        assertThat(transactions).as("upstream transactions committed on some node").hasSize((int) sourceEvents);
     }
 
     /**

@@ -63,11 +63,12 @@ class ReplicationStartPointTest {
         return node;
     }
 
-    /** Creates {@code db.t} and inserts ids {@code from} to {@code to}, in transactions of up to 4 rows. */
+    /** Creates {@code db} and its table {@code t}. */
     private void createTable(String db) {
         maria.execute("CREATE DATABASE " + db, "CREATE TABLE " + db + ".t (id INT PRIMARY KEY, v VARCHAR(20), n BIGINT)");
     }
 
+    /** Inserts ids {@code from} to {@code to} into {@code db.t}, in transactions of up to 4 rows. */
     private void insert(String db, int from, int to) {
         List<String> statements = new ArrayList<>();
         for (int id = from; id <= to; id += 4) {

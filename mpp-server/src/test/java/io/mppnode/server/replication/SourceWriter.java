@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A thread writing many small transactions to MariaDB while a test restarts things: inserts,
+ * A thread writing many small transactions to MariaDB while a test restarts things (a burst,
+ * then a steady rate): inserts,
  * updates and deletes of {@code <db>.items} (an INT primary key; single-row, multi-row and
  * multi-statement transactions), each transaction also appending exactly one row to
  * {@code <db>.events} (an auto-increment key and the writer's sequence number). So the number of
@@ -40,18 +41,27 @@ import java.util.concurrent.locks.LockSupport;
 final class SourceWriter implements AutoCloseable {
     /** Items rows {@link #createTables} puts in before replication starts (ids 1 to this). */
     static final int SEED_ITEMS = 50;
+    /**
+     * By default the first transactions go as fast as MariaDB takes them, well ahead of a replica
+     * (whose queue of source events fills up); the rest at {@link #STEADY_PER_SECOND}, so that the
+     * backlog a test must wait for stays bounded.
+     */
+    static final int BURST = 3000;
+    static final int STEADY_PER_SECOND = 300;
 
     private final TestingMariaDb maria;
     private final String database;
+    private final int burst;
     private final Thread thread;
     private final AtomicLong committed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Throwable> unexpected = new AtomicReference<>();
     private volatile boolean stopping;
 
-    private SourceWriter(TestingMariaDb maria, String database, long seed) {
+    private SourceWriter(TestingMariaDb maria, String database, long seed, int burst) {
         this.maria = maria;
         this.database = database;
+        this.burst = burst;
         this.thread = Thread.ofPlatform().name("source-writer-" + database).daemon().unstarted(() -> run(seed));
     }
 
@@ -71,9 +81,14 @@ final class SourceWriter implements AutoCloseable {
         maria.execute("", statements);
     }
 
-    /** Starts writing to {@code database} (made by {@link #createTables}). */
+    /** Starts writing to {@code database} (made by {@link #createTables}), a burst of {@link #BURST} first. */
     static SourceWriter start(TestingMariaDb maria, String database, long seed) {
-        SourceWriter writer = new SourceWriter(maria, database, seed);
+        return start(maria, database, seed, BURST);
+    }
+
+    /** Starts writing to {@code database}, the first {@code burst} transactions as fast as they go. */
+    static SourceWriter start(TestingMariaDb maria, String database, long seed, int burst) {
+        SourceWriter writer = new SourceWriter(maria, database, seed, burst);
         writer.thread.start();
         return writer;
     }
@@ -132,8 +147,23 @@ final class SourceWriter implements AutoCloseable {
         int nextId = SEED_ITEMS + 1;
         long seq = 0;
         Connection connection = null;
+        boolean steady = false;
+        long steadySince = 0;
         try {
             while (!stopping) {
+                long done = committed.get();
+                if (done >= burst) {
+                    if (!steady) {
+                        steady = true;
+                        steadySince = System.nanoTime();
+                    }
+                    long due = steadySince + (done - burst) * TimeUnit.SECONDS.toNanos(1) / STEADY_PER_SECOND;
+                    long early = due - System.nanoTime();
+                    if (early > 0) {
+                        LockSupport.parkNanos(early); // pacing the steady load
+                        continue;
+                    }
+                }
                 seq++;
                 try {
                     if (connection == null) {
