@@ -114,15 +114,19 @@ class PipelineExecutionTest {
         };
         TestingSourceOperator waiting = new TestingSourceOperator(new OperatorContext("waiting", allocator), 5);
         waiting.blockUntil(closing);
+        TestingSinkOperator secondSink = new TestingSinkOperator(new OperatorContext("sink", allocator));
         PipelineExecution execution = new PipelineExecution(List.of(
                 new Driver(List.of(new TestingSourceOperator(new OperatorContext("source", allocator), 5), slowToClose)),
-                new Driver(List.of(waiting, new TestingSinkOperator(new OperatorContext("sink", allocator))))),
+                new Driver(List.of(waiting, secondSink))),
                 workers, TimeUnit.MILLISECONDS.toNanos(1));
         execution.start();
         closing.get(10, TimeUnit.SECONDS);
-        // A negative condition (done() must not complete) can only be watched for a while: the
-        // second driver runs to its end and is counted meanwhile.
-        Thread.sleep(200);
+        // The second driver runs to its end (its operators closed) while the first is still closing.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!secondSink.isClosed()) {
+            assertThat(System.nanoTime()).as("the second driver ended within 10 s").isLessThan(deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
         assertThat(execution.done()).as("done while a driver is still closing").isNotDone();
         assertThat(execution.quiet()).isNotDone();
         release.countDown();

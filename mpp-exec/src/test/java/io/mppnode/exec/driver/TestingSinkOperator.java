@@ -20,7 +20,7 @@ class TestingSinkOperator implements Operator {
     private boolean blockAfterEachBatch;
     private CompletableFuture<Void> blocked = NOT_BLOCKED;
     private int finishCalls;
-    private boolean closed;
+    private volatile boolean closed;
 
     TestingSinkOperator(OperatorContext context) {
         this.context = context;
