@@ -121,6 +121,18 @@ public final class BinlogIngest implements AutoCloseable {
         } catch (BinlogRefusal e) {
             return CompletableFuture.failedFuture(e);
         }
+        return write(event, payload);
+    }
+
+    /**
+     * Writes an entity built in this process (replication from MySQL/MariaDB into this node):
+     * as {@link #write(ByteString)}, without parsing back the bytes it was just serialized to.
+     */
+    public CompletableFuture<LogPosition> write(BinlogEvent event) {
+        return write(event, event.toByteString());
+    }
+
+    private CompletableFuture<LogPosition> write(BinlogEvent event, ByteString payload) {
         if (event.getType() == EventType.DDL) {
             CompletableFuture<LogPosition> result;
             synchronized (writeLock) {

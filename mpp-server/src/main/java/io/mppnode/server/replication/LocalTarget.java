@@ -39,6 +39,6 @@ final class LocalTarget implements ReplicaTarget {
 
     @Override
     public CompletableFuture<Void> write(BinlogEvent event) {
-        return ingest.write(event.toByteString()).thenApply(position -> null);
+        return ingest.write(event).thenApply(position -> null);
     }
 }

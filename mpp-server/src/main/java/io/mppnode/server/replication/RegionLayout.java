@@ -15,7 +15,6 @@ import java.util.List;
 final class RegionLayout {
     static final int MAX_REGIONS = 1023;
 
-    private final int nodes;
     private final int regionsPerNode;
     private final int regions;
     private final long step;
@@ -25,14 +24,9 @@ final class RegionLayout {
             throw new IllegalArgumentException("a table is cut into at most " + MAX_REGIONS + " regions; " + nodes + " nodes with "
                     + regionsPerNode + " regions each is " + (long) nodes * regionsPerNode);
         }
-        this.nodes = nodes;
         this.regionsPerNode = regionsPerNode;
         this.regions = nodes * regionsPerNode;
         this.step = Long.divideUnsigned(-1L, regions);
-    }
-
-    int nodes() {
-        return nodes;
     }
 
     /** The node (index into the target list) holding {@code handle}. */

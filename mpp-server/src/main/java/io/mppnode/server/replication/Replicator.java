@@ -16,7 +16,6 @@ import com.github.shyiko.mysql.binlog.event.RotateEventData;
 import com.github.shyiko.mysql.binlog.event.TableMapEventData;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
-import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import com.github.shyiko.mysql.binlog.network.AuthenticationException;
 import com.github.shyiko.mysql.binlog.network.ServerException;
 import io.mppnode.proto.binlog.BinlogEvent;
@@ -474,7 +473,7 @@ public final class Replicator implements AutoCloseable {
         SourceClient source = new SourceClient(spec.getHost(), spec.getPort(), spec.getUser(), spec.getPassword(), spec.getNonBlocking());
         source.setServerId(Integer.toUnsignedLong(spec.getServerId())); // uint32 in the spec
         source.setKeepAlive(false);
-        source.setEventDeserializer(deserializer());
+        source.setEventDeserializer(BinlogValues.deserializer());
         source.setConnectTimeout(10_000);
         if (spec.getHeartbeatMillis() > 0) {
             source.setHeartbeatInterval(spec.getHeartbeatMillis());
@@ -579,10 +578,6 @@ public final class Replicator implements AutoCloseable {
         if (spec.getNonBlocking()) {
             heartbeat(applied);
         }
-    }
-
-    private static EventDeserializer deserializer() {
-        return BinlogValues.deserializer();
     }
 
     private void disconnect() {
