@@ -691,6 +691,14 @@ public final class Replicator implements AutoCloseable {
                     + "; XA transactions are not replicated: commit them on the source without XA, or leave their tables out");
             case TRANSACTION_PAYLOAD -> throw ReplicationException.fatal("the source writes compressed transactions"
                     + " (binlog_transaction_compression=ON); turn it off for replication");
+            // Events between transactions (MariaDB writes a BINLOG_CHECKPOINT after commits, a file starts with its
+            // FORMAT_DESCRIPTION and GTID list): the position moves past them, so that a caught-up replica stands at
+            // the end of the source's binlog. Artificial events sent at the start of a dump have no next position.
+            case BINLOG_CHECKPOINT, FORMAT_DESCRIPTION, MARIADB_GTID_LIST, PREVIOUS_GTIDS, STOP -> {
+                if (open == null && header.getNextPosition() > 0) {
+                    advance(header, null);
+                }
+            }
             default -> { }
         }
     }
